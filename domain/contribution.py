@@ -1,0 +1,104 @@
+"""ContributionMonth: one person's contributions for one period (费款所属期), all insurances.
+
+One aggregate per (person, period), so that a second posting of the same month addresses the same
+aggregate: an identical repeat is a no-op, a different one is a conflict, never a double posting.
+A wrong posting is reversed (红冲) by a new event; the month may then be posted again.
+The bulk path (infra/bulk.py) writes `Posted` events without building this object; a test
+proves both produce the same stored event."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import ids
+from domain.errors import Conflict
+from domain.journal import assert_balanced, reversed_lines
+
+POSTED = "posted"
+REVERSED = "reversed"
+
+
+class ContributionMonth(Aggregate):
+    @staticmethod
+    def create_id(person_id: str, period: str) -> UUID:
+        return ids.contribution_month_id(UUID(person_id), period)
+
+    @event("Posted")
+    def __init__(
+        self,
+        person_id: str,
+        employer_code: str,
+        period: str,
+        lines: list[list[Any]],
+        journal: list[list[Any]],
+        source: str,
+    ) -> None:
+        self.person_id = person_id
+        self.period = period
+        self._apply_posting(employer_code, lines, journal)
+        self.reversals = 0
+
+    def _apply_posting(
+        self, employer_code: str, lines: list[list[Any]], journal: list[list[Any]]
+    ) -> None:
+        self.employer_code = employer_code
+        self.lines = lines
+        self.journal = journal
+        self.status = POSTED
+
+    def same_posting(self, employer_code: str, lines: list[list[Any]]) -> bool:
+        return self.status == POSTED and self.employer_code == employer_code and self.lines == lines
+
+    def is_reversed_for(self, reason: str) -> bool:
+        """True when the month's latest event is a reversal for this reason (a replay)."""
+        return self.status == REVERSED and getattr(self, "last_reversal_reason", None) == reason
+
+    def reverse(self, reason: str, source: str) -> None:
+        if self.status != POSTED:
+            raise Conflict(
+                "month_not_posted",
+                f"{self.period} is already reversed; post it again before reversing",
+                field="period",
+            )
+        journal = reversed_lines(self.journal)
+        assert_balanced(journal)
+        self._reversed(
+            person_id=self.person_id, period=self.period, employer_code=self.employer_code,
+            lines=self.lines, reason=reason, journal=journal, source=source,
+        )
+
+    # The reversal repeats what it reverses (person, period, lines) so that every event can be
+    # read on its own by projections and auditors.
+    @event("Reversed")
+    def _reversed(
+        self, person_id: str, period: str, employer_code: str, lines: list[list[Any]],
+        reason: str, journal: list[list[Any]], source: str,
+    ) -> None:
+        self.status = REVERSED
+        self.reversals += 1
+        self.last_reversal_reason = reason
+
+    def repost(
+        self, employer_code: str, lines: list[list[Any]], journal: list[list[Any]], source: str
+    ) -> None:
+        if self.status == POSTED:
+            raise Conflict(
+                "month_already_posted",
+                f"{self.period} is already posted with other amounts; reverse it first (红冲)",
+                field="period",
+            )
+        assert_balanced(journal)
+        self._reposted(
+            person_id=self.person_id, period=self.period, employer_code=employer_code,
+            lines=lines, journal=journal, source=source,
+        )
+
+    @event("Reposted")
+    def _reposted(
+        self, person_id: str, period: str, employer_code: str, lines: list[list[Any]],
+        journal: list[list[Any]], source: str,
+    ) -> None:
+        self._apply_posting(employer_code, lines, journal)

@@ -1,0 +1,55 @@
+"""InterestYear: the interest credited to one person's pension account for one year.
+
+The event records every input (opening balance, credits per month, rate, the log position the
+inputs were read at) so that an auditor can recompute it without the read models."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import ids
+from domain.interest import YearInterest, interest_journal
+
+
+class InterestYear(Aggregate):
+    @staticmethod
+    def create_id(person_id: str, year: int) -> UUID:
+        return ids.interest_year_id(UUID(person_id), year)
+
+    @event("Credited")
+    def __init__(
+        self,
+        person_id: str,
+        year: int,
+        rate: str,
+        opening_fen: int,
+        credits_by_month_fen: list[int],
+        prior_interest_fen: int,
+        current_interest_fen: int,
+        closing_fen: int,
+        journal: list[list[Any]],
+        inputs_position: int,
+    ) -> None:
+        self.person_id = person_id
+        self.year = year
+        self.rate = rate
+        self.closing_fen = closing_fen
+        self.interest_fen = prior_interest_fen + current_interest_fen
+
+    @classmethod
+    def credit(cls, person_id: str, result: YearInterest, inputs_position: int) -> InterestYear:
+        return cls(
+            person_id=person_id,
+            year=result.year,
+            rate=str(result.rate),
+            opening_fen=result.opening_fen,
+            credits_by_month_fen=list(result.credits_by_month_fen),
+            prior_interest_fen=result.prior_interest_fen,
+            current_interest_fen=result.current_interest_fen,
+            closing_fen=result.closing_fen,
+            journal=interest_journal(person_id, result.interest_fen),
+            inputs_position=inputs_position,
+        )

@@ -1,0 +1,169 @@
+"""Registration aggregates: employers (参保单位) and insured persons (参保人)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import ids
+from domain.errors import Conflict, ValidationFailed
+from domain.policy import PolicyTables
+
+EMPLOYER_TYPES = {"enterprise": "企业", "public_institution": "机关事业单位"}
+
+
+class Employer(Aggregate):
+    """Keyed by unified social credit code. Risk class 1–8 sets its work-injury rate."""
+
+    @staticmethod
+    def create_id(region_code: str, credit_code: str) -> UUID:
+        return ids.employer_id(region_code, credit_code)
+
+    @event("Registered")
+    def __init__(
+        self,
+        region_code: str,
+        credit_code: str,
+        name: str,
+        employer_type: str,
+        risk_class: int,
+        industry: str,
+        registered_on: str,
+    ) -> None:
+        self.region_code = region_code
+        self.credit_code = credit_code
+        self.name = name
+        self.employer_type = employer_type
+        self.risk_class = risk_class
+        self.industry = industry
+        self.registered_on = registered_on
+        self.work_injury_float = "1"
+
+    @staticmethod
+    def check_registration(name: str, employer_type: str, risk_class: int) -> None:
+        if not name.strip():
+            raise ValidationFailed("name_missing", "name must not be empty", field="name")
+        if employer_type not in EMPLOYER_TYPES:
+            raise ValidationFailed(
+                "employer_type_unknown",
+                f"employer_type must be one of {', '.join(EMPLOYER_TYPES)}",
+                field="employer_type",
+            )
+        if type(risk_class) is not int or not 1 <= risk_class <= 8:
+            raise ValidationFailed(
+                "risk_class_out_of_range",
+                f"risk_class must be an industry risk class 1..8, got {risk_class!r}",
+                field="risk_class",
+            )
+
+    def change_risk_class(self, risk_class: int, effective_from: str) -> None:
+        self.check_registration(self.name, self.employer_type, risk_class)
+        if risk_class == self.risk_class:
+            raise Conflict("risk_class_unchanged", f"risk class is already {risk_class}")
+        self._risk_class_changed(risk_class=risk_class, effective_from=effective_from)
+
+    @event("RiskClassChanged")
+    def _risk_class_changed(self, risk_class: int, effective_from: str) -> None:
+        self.risk_class = risk_class
+
+
+class Person(Aggregate):
+    """Keyed by resident ID number. Holds employment spells and yearly declared bases."""
+
+    @staticmethod
+    def create_id(region_code: str, id_number: str) -> UUID:
+        return ids.person_id(region_code, id_number)
+
+    @event("Registered")
+    def __init__(
+        self,
+        region_code: str,
+        id_number: str,
+        name: str,
+        sex: str,
+        birth_date: str,
+        registered_on: str,
+    ) -> None:
+        self.region_code = region_code
+        self.id_number = id_number
+        self.name = name
+        self.sex = sex
+        self.birth_date = birth_date
+        self.registered_on = registered_on
+        self.employments: list[dict[str, Any]] = []
+        self.bases: dict[str, dict[str, int]] = {}  # year (str, JSON-safe) → wage and base
+
+    @property
+    def current_employer(self) -> str | None:
+        for spell in reversed(self.employments):
+            if spell["end_date"] is None:
+                return str(spell["employer_code"])
+        return None
+
+    def employer_on(self, day: str) -> str | None:
+        for spell in self.employments:
+            if spell["start_date"] <= day and (spell["end_date"] is None or day <= spell["end_date"]):
+                return str(spell["employer_code"])
+        return None
+
+    def start_employment(self, employer_code: str, start_date: str) -> None:
+        open_spell = self.current_employer
+        if open_spell is not None:
+            raise Conflict(
+                "employment_open",
+                f"person is still employed by {open_spell}; end that employment first",
+                field="employer_code",
+            )
+        if self.employments and start_date <= str(self.employments[-1]["end_date"]):
+            raise ValidationFailed(
+                "employment_overlap",
+                f"start_date {start_date} is not after the end of the last employment "
+                f"({self.employments[-1]['end_date']})",
+                field="start_date",
+            )
+        self._employment_started(employer_code=employer_code, start_date=start_date)
+
+    @event("EmploymentStarted")
+    def _employment_started(self, employer_code: str, start_date: str) -> None:
+        self.employments.append(
+            {"employer_code": employer_code, "start_date": start_date, "end_date": None}
+        )
+
+    def end_employment(self, employer_code: str, end_date: str) -> None:
+        if self.current_employer != employer_code:
+            raise Conflict(
+                "employment_not_open",
+                f"person has no open employment with {employer_code}",
+                field="employer_code",
+            )
+        if end_date < self.employments[-1]["start_date"]:
+            raise ValidationFailed(
+                "employment_end_before_start",
+                f"end_date {end_date} is before the start {self.employments[-1]['start_date']}",
+                field="end_date",
+            )
+        self._employment_ended(employer_code=employer_code, end_date=end_date)
+
+    @event("EmploymentEnded")
+    def _employment_ended(self, employer_code: str, end_date: str) -> None:
+        self.employments[-1]["end_date"] = end_date
+
+    def declare_base(self, policy: PolicyTables, year: int, declared_wage_fen: int) -> bool:
+        """Record the year's base: the declared wage clamped to the published bounds.
+        Returns False (and records nothing) when the same wage is already declared."""
+        base_fen = policy.clamp_base(year, declared_wage_fen)
+        current = self.bases.get(str(year))
+        if current is not None and current["declared_wage_fen"] == declared_wage_fen:
+            return False
+        self._base_declared(year=year, declared_wage_fen=declared_wage_fen, base_fen=base_fen)
+        return True
+
+    @event("BaseDeclared")
+    def _base_declared(self, year: int, declared_wage_fen: int, base_fen: int) -> None:
+        self.bases[str(year)] = {"declared_wage_fen": declared_wage_fen, "base_fen": base_fen}
+
+    def base_for(self, year: int) -> int | None:
+        found = self.bases.get(str(year))
+        return None if found is None else found["base_fen"]

@@ -1,0 +1,201 @@
+"""Our projection runner. The library's runner commits one transaction per event (a few hundred
+events/s, EVENTSOURCING.md §4); this one reads pages of notifications and applies each page to
+every projection in one transaction together with each projection's tracking position.
+
+Catch-up reads up to the log head observed at its start. Because writers insert under an
+exclusive table lock (library and bulk path alike), every event up to that head is committed,
+so the position can move to the head even past events no projection cares about. Following:
+LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from projections.base import EventRecord, Projection
+from projections.registry import all_projections
+
+from infra.store import PG_EVENTS_TABLE, Store
+from infra.views_db import ViewsDb
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE_EVENTS = 2000
+POLL_INTERVAL_SECONDS = 0.1
+WAIT_TIMEOUT_SECONDS_MAX = 30.0
+TRACKING_TABLE = "projection_tracking"
+
+Progress = Callable[[int, int], None]  # (position reached, head)
+
+
+class ProjectionRunner:
+    def __init__(self, store: Store, views: ViewsDb,
+                 projections: Sequence[Projection] | None = None) -> None:
+        self.store = store
+        self.views = views
+        self.projections = list(projections or all_projections())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._catch_up_lock = threading.Lock()
+        self.error: BaseException | None = None
+        self._setup()
+
+    # -- schema and tracking -----------------------------------------------------------------
+
+    def _setup(self) -> None:
+        big = "BIGINT" if self.views.dialect == "postgres" else "INTEGER"
+        with self.views.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (name TEXT PRIMARY KEY,"
+                f" version INTEGER NOT NULL, position {big} NOT NULL)"
+            )
+        stored = self.tracking()
+        for p in self.projections:
+            found = stored.get(p.name)
+            if found is not None and found[0] != p.version:
+                log.warning("projection %s changed (v%s → v%s): rebuilding", p.name,
+                            found[0], p.version)
+                self._reset(p)
+            else:
+                self._create(p)
+
+    def _create(self, p: Projection) -> None:
+        with self.views.transaction() as cur:
+            for statement in p.create_statements(self.views.dialect):
+                cur.execute(statement)
+            cur.execute(
+                f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"
+                " ON CONFLICT (name) DO NOTHING",
+                (p.name, p.version),
+            )
+
+    def _reset(self, p: Projection) -> None:
+        with self.views.transaction() as cur:
+            for table in p.tables:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+            cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE name = ?", (p.name,))
+        self._create(p)
+
+    def tracking(self) -> dict[str, tuple[int, int]]:
+        rows = self.views.query(f"SELECT name, version, position FROM {TRACKING_TABLE}")
+        return {str(name): (int(version), int(position)) for name, version, position in rows}
+
+    def positions(self) -> dict[str, int]:
+        known = self.tracking()
+        return {p.name: known.get(p.name, (0, 0))[1] for p in self.projections}
+
+    def position(self) -> int:
+        """The position every projection has reached."""
+        return min(self.positions().values(), default=0)
+
+    # -- catch-up -----------------------------------------------------------------------------
+
+    def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
+        selected = [p for p in self.projections if not names or p.name in names]
+        unknown = set(names) - {p.name for p in self.projections}
+        if unknown:
+            raise ValueError(
+                f"unknown projection(s): {', '.join(sorted(unknown))}; known: "
+                + ", ".join(p.name for p in self.projections)
+            )
+        with self._catch_up_lock:
+            for p in selected:
+                self._reset(p)
+        return self.catch_up(progress=progress)
+
+    def catch_up(self, progress: Progress | None = None,
+                 page_size: int = PAGE_SIZE_EVENTS) -> int:
+        with self._catch_up_lock:
+            head = self.store.max_position()
+            positions = self.positions()
+            start = min(positions.values(), default=head)
+            after = start
+            mapper = self.store.app.mapper
+            while after < head:
+                notifications = self.store.notifications(after, page_size, stop=head)
+                if not notifications:
+                    break
+                page = []
+                for n in notifications:
+                    event = mapper.to_domain_event(n)
+                    page.append(EventRecord(n.id, event, event.timestamp))
+                last = notifications[-1].id
+                self._apply(page, positions, last)
+                after = last
+                if progress:
+                    progress(after, head)
+            if head > min(positions.values(), default=head):
+                self._apply([], positions, head)  # advance over the tail nobody projects
+            if progress:
+                progress(head, head)
+            return head
+
+    def _apply(self, page: list[EventRecord], positions: dict[str, int], last: int) -> None:
+        with self.views.transaction() as cur:
+            for p in self.projections:
+                done = positions[p.name]
+                if done >= last:
+                    continue
+                todo = page if not page or page[0].position > done else [
+                    r for r in page if r.position > done]
+                if todo:
+                    p.apply(cur, todo)
+                cur.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ? AND position = ?",
+                    (last, p.name, done),
+                )
+                positions[p.name] = last
+
+    # -- following and waiting ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Follow new events in a background thread until `stop()`."""
+        self._thread = threading.Thread(target=self._follow, name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        try:
+            if self.store.is_postgres:
+                self._follow_pg()
+            else:
+                while not self._stop.is_set():
+                    self.catch_up()
+                    self._stop.wait(POLL_INTERVAL_SECONDS)
+        except BaseException as e:  # surfaced by wait_for and the health endpoint
+            self.error = e
+            log.exception("projection runner stopped")
+
+    def _follow_pg(self) -> None:
+        import psycopg
+
+        assert self.store.settings.pg_dsn
+        with psycopg.connect(self.store.settings.pg_dsn, autocommit=True) as conn:
+            conn.execute(f'LISTEN "{PG_EVENTS_TABLE}"')
+            while not self._stop.is_set():
+                self.catch_up()
+                # Wake on NOTIFY, or after a second anyway (a missed notify costs one second).
+                for _ in conn.notifies(timeout=1.0, stop_after=1):
+                    pass
+
+    def wait_for(self, position: int, timeout_seconds: float) -> bool:
+        """Wait (bounded) until every projection has applied `position`. When no follower
+        thread runs, catch up in this thread instead."""
+        deadline = time.monotonic() + min(timeout_seconds, WAIT_TIMEOUT_SECONDS_MAX)
+        while True:
+            if self.position() >= position:
+                return True
+            if self.error is not None:
+                raise RuntimeError(f"projections stopped: {self.error}") from self.error
+            if time.monotonic() >= deadline:
+                return False
+            if self._thread is None:
+                self.catch_up()
+            else:
+                time.sleep(0.02)

@@ -1,0 +1,223 @@
+"""The region's event store: the eventsourcing `Ledger` application on SQLite or PostgreSQL,
+plus a bulk append path that writes many new events in one transaction and one statement.
+
+The bulk path writes into the library's own events table, in the library's format, under the
+same `LOCK TABLE … IN EXCLUSIVE MODE` and `NOTIFY` as the library's recorder (PostgreSQL), so
+that the library can read the events back, notification ids follow commit order, and projections
+that follow the log never skip an event (EVENTSOURCING.md §2.3, §4.4)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic
+
+from infra.settings import Settings
+from infra.transcoder import OrjsonTranscoder
+
+LEDGER_NAME = "Ledger"
+PG_EVENTS_TABLE = "ledger_events"
+SQLITE_EVENTS_TABLE = "stored_events"
+SQLITE_LOCK_TIMEOUT_SECONDS = 30
+
+
+class Ledger(Application[UUID]):
+    """The region's application: one events table, one notification log."""
+
+    name = LEDGER_NAME
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+
+def eventsourcing_env(settings: Settings) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if settings.pg_dsn:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(settings.pg_dsn)
+        env.update({
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(info.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(info.get("host", "localhost")),
+            "POSTGRES_PORT": str(info.get("port", "5432")),
+            "POSTGRES_USER": str(info.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(info.get("password", "")),
+            "POSTGRES_SCHEMA": settings.pg_schema,
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            # Off: with DB functions the insert skips the table lock, and followers skip events.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        })
+    else:
+        settings.region_dir.mkdir(parents=True, exist_ok=True)
+        env.update({
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_events_path),
+            "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+        })
+    if settings.cipher_key:
+        env.update({"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                    "CIPHER_KEY": settings.cipher_key})
+    return env
+
+
+class Store:
+    """One region's store: the Ledger application and the fast paths around it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.pg_dsn:
+            _ensure_pg_schema(settings)
+        self.app = Ledger(env=eventsourcing_env(settings))
+        self.recorder: Any = self.app.recorder
+        self.datastore: Any = self.recorder.datastore
+        self.is_postgres = settings.pg_dsn is not None
+        mapper = self.app.mapper
+        self._compressor = mapper.compressor
+        self._cipher = mapper.cipher
+        self.transcoder = mapper.transcoder
+        if self.is_postgres:
+            self._events_table = f'"{settings.pg_schema}"."{PG_EVENTS_TABLE}"'
+        else:
+            self._events_table = SQLITE_EVENTS_TABLE
+
+    def close(self) -> None:
+        self.app.close()
+
+    # -- encoding --------------------------------------------------------------------------
+
+    def encode_state(self, state: dict[str, Any]) -> bytes:
+        """Event state → stored bytes, exactly as the library's mapper does it."""
+        data = self.transcoder.encode(state)
+        if self._compressor:
+            data = self._compressor.compress(data)
+        if self._cipher:
+            data = self._cipher.encrypt(data)
+        return data
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(tz=UTC)
+
+    @staticmethod
+    def timestamp_state(ts: datetime) -> dict[str, str]:
+        return {"_type_": "datetime_iso", "_data_": ts.isoformat()}
+
+    @staticmethod
+    def topic(cls: type) -> str:
+        return get_topic(cls)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def max_position(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+    def versions(self, originator_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """Current version of each aggregate that exists, in one query."""
+        wanted = list(dict.fromkeys(originator_ids))
+        if not wanted:
+            return {}
+        found: dict[UUID, int] = {}
+        if self.is_postgres:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(
+                    f"SELECT originator_id, max(originator_version) AS v FROM {self._events_table}"
+                    " WHERE originator_id = ANY(%s) GROUP BY originator_id",
+                    (wanted,),
+                )
+                for row in curs.fetchall():
+                    found[row["originator_id"]] = int(row["v"])
+            return found
+        chunk = 500  # SQLite's bound-parameter limit is generous, but keep statements small
+        with self.datastore.transaction(commit=False) as c:
+            for i in range(0, len(wanted), chunk):
+                part = wanted[i : i + chunk]
+                c.execute(
+                    f"SELECT originator_id, max(originator_version) FROM {self._events_table}"
+                    f" WHERE originator_id IN ({','.join('?' * len(part))})"
+                    " GROUP BY originator_id",
+                    [u.hex for u in part],
+                )
+                for oid, v in c.fetchall():
+                    found[UUID(oid)] = int(v)
+        return found
+
+    def notifications(self, after: int, limit: int, stop: int | None = None,
+                      topics: Sequence[str] = ()) -> Sequence[Notification]:
+        result: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
+        )
+        return result
+
+    # -- bulk append -----------------------------------------------------------------------
+
+    def append(self, events: Sequence[StoredEvent]) -> int:
+        """Write new events in one transaction; returns the last notification id written.
+        Raises IntegrityError (and writes nothing) if any (originator, version) exists."""
+        if not events:
+            return self.max_position()
+        if self.is_postgres:
+            return self._append_pg(events)
+        return self._append_sqlite(events)
+
+    def _append_pg(self, events: Sequence[StoredEvent]) -> int:
+        import psycopg
+
+        table = self._events_table
+        channel = PG_EVENTS_TABLE
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(f"SET LOCAL lock_timeout = '{self.datastore.lock_timeout}s'")
+                curs.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+                curs.execute(f'NOTIFY "{channel}"')
+                with curs.copy(
+                    f"COPY {table} (originator_id, originator_version, topic, state)"
+                    " FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["uuid", "int8", "text", "bytea"])
+                    for e in events:
+                        copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+                # Under the exclusive lock nobody else inserts, so ours are the newest ids.
+                curs.execute(f"SELECT max(notification_id) AS n FROM {table}")
+                row = curs.fetchone()
+                return int(row["n"])
+        except psycopg.errors.UniqueViolation as e:
+            raise IntegrityError(e) from e
+
+    def _append_sqlite(self, events: Sequence[StoredEvent]) -> int:
+        rows = [(e.originator_id.hex if isinstance(e.originator_id, UUID) else e.originator_id,
+                 e.originator_version, e.topic, e.state) for e in events]
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                c.executemany(f"INSERT INTO {self._events_table} VALUES (?,?,?,?)", rows)
+                c.execute(f"SELECT max(rowid) FROM {self._events_table}")
+                return int(c.fetchone()[0])
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+
+    # -- raw access for the integrity tools and tests ----------------------------------------
+
+    @contextmanager
+    def raw_events_cursor(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as curs:
+            yield curs
+
+    @property
+    def events_table(self) -> str:
+        return self._events_table
+
+
+def _ensure_pg_schema(settings: Settings) -> None:
+    import psycopg
+
+    assert settings.pg_dsn
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.pg_schema}"')

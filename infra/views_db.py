@@ -1,0 +1,160 @@
+"""The database that holds the read models: on PostgreSQL the region's schema on the same
+server as the events; on SQLite a file of its own (views.db) beside the events file, so that
+projection writes never wait for the event writer's lock."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from infra.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+class _SqliteCursor:
+    dialect = "sqlite"
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql, rows)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ",".join("?" * len(columns))
+        self._cur.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cur.fetchall()
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._cur.fetchone()
+        return row
+
+
+class _PgCursor:
+    dialect = "postgres"
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cur.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql.replace("?", "%s"), rows)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # Text COPY built in one buffer: cheaper per row than write_row for many small rows.
+        buf = io.StringIO()
+        for row in rows:
+            buf.write("\t".join(_copy_text(v) for v in row))
+            buf.write("\n")
+        with self._cur.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
+            copy.write(buf.getvalue())
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._cur.fetchall()
+        return rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._cur.fetchone()
+        return row
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return text
+
+
+class ViewsDb:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dialect = "postgres" if settings.pg_dsn else "sqlite"
+        self._lock = threading.RLock()  # SQLite: one connection, serialised use
+        self._pool: Any = None
+        self._sqlite: sqlite3.Connection | None = None
+        if settings.pg_dsn:
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(
+                settings.pg_dsn,
+                min_size=1,
+                max_size=8,
+                kwargs={"options": f"-c search_path={settings.pg_schema}"},
+                open=True,
+            )
+        else:
+            settings.region_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                settings.sqlite_views_path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+                isolation_level=None, check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._sqlite = conn
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A read-write transaction; commits on success, rolls back on error."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield _PgCursor(cur)
+            return
+        assert self._sqlite is not None
+        with self._lock:
+            cur = self._sqlite.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteCursor(cur)
+            except BaseException:
+                self._sqlite.execute("ROLLBACK")
+                raise
+            self._sqlite.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), params)
+                return list(cur.fetchall())
+        assert self._sqlite is not None
+        with self._lock:
+            return list(self._sqlite.execute(sql, params).fetchall())
+
+    @contextmanager
+    def stream(self, sql: str, params: Sequence[Any] = (), batch_rows: int = 5000
+               ) -> Iterator[Iterator[tuple[Any, ...]]]:
+        """Rows of a large query without holding them all in memory."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction(), \
+                    conn.cursor(name="shebao_stream") as cur:
+                cur.itersize = batch_rows
+                cur.execute(sql.replace("?", "%s"), params)
+                yield iter(cur)
+            return
+        assert self._sqlite is not None
+        # A separate read connection: the stream may be consumed while writes go on.
+        conn = sqlite3.connect(self.settings.sqlite_views_path, timeout=30)
+        try:
+            yield iter(conn.execute(sql, params))
+        finally:
+            conn.close()

@@ -1,0 +1,65 @@
+"""Personal account (个人账户) movements per person, with the date they take effect and the time
+they were recorded: the balance as of any date is a sum over this table."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from typing import Any
+
+from projections.base import EventRecord, Projection, ViewCursor
+
+TABLE = "person_account_entries"
+COLUMNS = ("person_id", "insurance", "effective_date", "period", "kind", "amount_fen",
+           "position", "recorded_at")
+
+# event class qualname → entry kind
+KINDS = {
+    "ContributionMonth.Posted": "contribution",
+    "ContributionMonth.Reposted": "contribution",
+    "ContributionMonth.Reversed": "reversal",
+    "InterestYear.Credited": "interest",
+}
+
+
+def period_end(period: str) -> str:
+    """Last day of a YYYY-MM month: a month's credit counts from its end (DOMAIN.md §3.3)."""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{period}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+class PersonalAccounts(Projection):
+    name = "personal_accounts"
+    version = 1
+    tables = (TABLE,)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        big = "BIGINT" if dialect == "postgres" else "INTEGER"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            " person_id TEXT NOT NULL, insurance TEXT NOT NULL, effective_date TEXT NOT NULL,"
+            f" period TEXT NOT NULL, kind TEXT NOT NULL, amount_fen {big} NOT NULL,"
+            f" position {big} NOT NULL, recorded_at TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, effective_date)",
+        ]
+
+    def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for record in page:
+            kind = KINDS.get(record.type_name)
+            if kind is None:
+                continue
+            e = record.event
+            if kind == "interest":
+                period, effective = "", f"{e.year}-12-31"
+            else:
+                period = e.period
+                effective = period_end(period)
+            recorded = record.recorded_at.isoformat()
+            for account, debit, credit in e.journal:
+                if account.startswith("personal:"):
+                    _, person_id, insurance = account.split(":")
+                    rows.append((person_id, insurance, effective, period, kind,
+                                 credit - debit, record.position, recorded))
+        if rows:
+            cur.copy_rows(TABLE, COLUMNS, rows)

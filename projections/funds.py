@@ -1,0 +1,56 @@
+"""Balances of the ledger's accounts other than one person's: pooled funds per insurance,
+clearing, suspense, special account. Personal accounts are summed per insurance into
+`personal:*:<insurance>`, so that the whole table is a trial balance: its debits equal its
+credits whenever every event balanced. Any event with a `journal` is counted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from projections.base import EventRecord, Projection, ViewCursor
+
+TABLE = "fund_balances"
+
+
+def bucket(account: str) -> str:
+    if account.startswith("personal:"):
+        return "personal:*:" + account.rsplit(":", 1)[1]
+    return account
+
+
+class FundBalances(Projection):
+    name = "fund_balances"
+    version = 1
+    tables = (TABLE,)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        big = "BIGINT" if dialect == "postgres" else "INTEGER"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (account TEXT PRIMARY KEY,"
+            f" debit_fen {big} NOT NULL, credit_fen {big} NOT NULL, entries {big} NOT NULL,"
+            f" last_position {big} NOT NULL)"
+        ]
+
+    def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
+        # Sum the page in memory first: one upsert per account per page, not per line.
+        sums: dict[str, list[int]] = {}
+        for record in page:
+            journal = getattr(record.event, "journal", None)
+            if journal is None:
+                continue
+            for account, debit, credit in journal:
+                row = sums.setdefault(bucket(account), [0, 0, 0, 0])
+                row[0] += debit
+                row[1] += credit
+                row[2] += 1
+                row[3] = record.position
+        if sums:
+            cur.executemany(
+                f"INSERT INTO {TABLE} (account, debit_fen, credit_fen, entries, last_position)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET"
+                f" debit_fen = {TABLE}.debit_fen + excluded.debit_fen,"
+                f" credit_fen = {TABLE}.credit_fen + excluded.credit_fen,"
+                f" entries = {TABLE}.entries + excluded.entries,"
+                " last_position = excluded.last_position",
+                [(account, *values) for account, values in sorted(sums.items())],
+            )

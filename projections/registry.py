@@ -1,0 +1,12 @@
+"""All projections of the ledger, by name."""
+
+from __future__ import annotations
+
+from projections.accounts import PersonalAccounts
+from projections.base import Projection
+from projections.funds import FundBalances
+from projections.history import ContributionHistory
+
+
+def all_projections() -> list[Projection]:
+    return [PersonalAccounts(), ContributionHistory(), FundBalances()]
