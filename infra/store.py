@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
@@ -103,6 +104,15 @@ class Store:
             data = self._cipher.encrypt(data)
         return data
 
+    def decode_state(self, data: bytes) -> dict[str, Any]:
+        """Stored bytes → the event state as plain JSON values (no tagged-type restore)."""
+        if self._cipher:
+            data = self._cipher.decrypt(data)
+        if self._compressor:
+            data = self._compressor.decompress(data)
+        state: dict[str, Any] = orjson.loads(data)
+        return state
+
     @staticmethod
     def now() -> datetime:
         return datetime.now(tz=UTC)
@@ -156,6 +166,27 @@ class Store:
             start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
         )
         return result
+
+    def raw_notifications(self, after: int, limit: int, stop: int,
+                          topics: Sequence[str]) -> list[tuple[int, str, bytes]]:
+        """(notification id, topic, state) rows, oldest first: what projections need, without
+        building library objects per row."""
+        marks = ",".join(["%s" if self.is_postgres else "?"] * len(topics))
+        if self.is_postgres:
+            sql = (f"SELECT notification_id, topic, state FROM {self._events_table}"
+                   f" WHERE notification_id > %s AND notification_id <= %s"
+                   f" AND topic IN ({marks}) ORDER BY notification_id LIMIT %s")
+        else:
+            sql = (f"SELECT rowid, topic, state FROM {self._events_table}"
+                   f" WHERE rowid > ? AND rowid <= ? AND topic IN ({marks})"
+                   " ORDER BY rowid LIMIT ?")
+        params = [after, stop, *topics, limit]
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(sql, params)
+            rows = curs.fetchall()
+        if self.is_postgres:
+            return [(r["notification_id"], r["topic"], bytes(r["state"])) for r in rows]
+        return [(r[0], r[1], r[2]) for r in rows]
 
     # -- bulk append -----------------------------------------------------------------------
 

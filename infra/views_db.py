@@ -105,6 +105,8 @@ class ViewsDb:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint the WAL less often: rebuilds write in large pages.
+            conn.execute("PRAGMA wal_autocheckpoint=20000")
             self._sqlite = conn
 
     def close(self) -> None:

@@ -32,9 +32,12 @@ class PersonalAccounts(Projection):
     name = "personal_accounts"
     version = 1
     tables = (TABLE,)
+    event_types = tuple(KINDS)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
+        # A plain table and an index: measured faster to fill than a clustered WITHOUT ROWID
+        # table on SQLite (59k against 50k rows/s), and the same shape on PostgreSQL.
         return [
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
             " person_id TEXT NOT NULL, insurance TEXT NOT NULL, effective_date TEXT NOT NULL,"
@@ -49,17 +52,16 @@ class PersonalAccounts(Projection):
             kind = KINDS.get(record.type_name)
             if kind is None:
                 continue
-            e = record.event
+            e = record.state
             if kind == "interest":
-                period, effective = "", f"{e.year}-12-31"
+                period, effective = "", f"{e['year']}-12-31"
             else:
-                period = e.period
+                period = e["period"]
                 effective = period_end(period)
-            recorded = record.recorded_at.isoformat()
-            for account, debit, credit in e.journal:
+            for account, debit, credit in e["journal"]:
                 if account.startswith("personal:"):
                     _, person_id, insurance = account.split(":")
                     rows.append((person_id, insurance, effective, period, kind,
-                                 credit - debit, record.position, recorded))
+                                 credit - debit, record.position, record.recorded_at))
         if rows:
             cur.copy_rows(TABLE, COLUMNS, rows)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class ViewCursor(Protocol):
@@ -27,17 +25,19 @@ class ViewCursor(Protocol):
     def fetchall(self) -> list[tuple[Any, ...]]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """A decoded domain event with its place in the log."""
+class EventRecord(NamedTuple):
+    """One stored event as projections see it: its place in the log, its type, and its state
+    as plain JSON values (no domain objects are built: that is what makes rebuilds fast; a
+    NamedTuple because a rebuild makes one per event).
+
+    The state is the stored version of the event. When an event class gets `class_version` 2
+    and an upcaster, the projections reading it must handle both shapes (or the runner must
+    upcast): `ProjectionRunner` refuses to start when a projected class is not at version 1."""
 
     position: int  # notification id
-    event: Any  # the domain event object
-    recorded_at: datetime
-
-    @property
-    def type_name(self) -> str:
-        return type(self.event).__qualname__
+    type_name: str  # e.g. "ContributionMonth.Posted"
+    state: dict[str, Any]
+    recorded_at: str  # ISO 8601 time the event was recorded
 
 
 class Projection(ABC):
@@ -46,6 +46,8 @@ class Projection(ABC):
     name: str
     version: int = 1
     tables: tuple[str, ...] = ()
+    # Event class qualnames this projection reads; the runner asks the database for these only.
+    event_types: tuple[str, ...] = ()
 
     @abstractmethod
     def create_statements(self, dialect: str) -> list[str]:

@@ -22,6 +22,13 @@ class FundBalances(Projection):
     name = "fund_balances"
     version = 1
     tables = (TABLE,)
+    # Every event type that carries a journal (a test checks that none is missing).
+    event_types = (
+        "ContributionMonth.Posted",
+        "ContributionMonth.Reposted",
+        "ContributionMonth.Reversed",
+        "InterestYear.Credited",
+    )
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -35,11 +42,14 @@ class FundBalances(Projection):
         # Sum the page in memory first: one upsert per account per page, not per line.
         sums: dict[str, list[int]] = {}
         for record in page:
-            journal = getattr(record.event, "journal", None)
+            journal = record.state.get("journal")
             if journal is None:
                 continue
             for account, debit, credit in journal:
-                row = sums.setdefault(bucket(account), [0, 0, 0, 0])
+                key = bucket(account) if account[0] == "p" else account
+                row = sums.get(key)
+                if row is None:
+                    row = sums[key] = [0, 0, 0, 0]
                 row[0] += debit
                 row[1] += credit
                 row[2] += 1

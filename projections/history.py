@@ -25,6 +25,7 @@ class ContributionHistory(Projection):
     name = "contribution_history"
     version = 1
     tables = (TABLE,)
+    event_types = tuple(KINDS)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -44,14 +45,15 @@ class ContributionHistory(Projection):
             if found is None:
                 continue
             kind, sign = found
-            e = record.event
+            e = record.state
+            lines = e["lines"]
             employer = individual = account = 0
-            for _ins, _base, employer_fen, individual_fen, account_fen in e.lines:
+            for _ins, _base, employer_fen, individual_fen, account_fen in lines:
                 employer += employer_fen
                 individual += individual_fen
                 account += account_fen
-            rows.append((e.person_id, e.period, kind, e.employer_code, sign * employer,
-                         sign * individual, sign * account, orjson.dumps(e.lines).decode(),
-                         record.position, record.recorded_at.isoformat()))
+            rows.append((e["person_id"], e["period"], kind, e["employer_code"], sign * employer,
+                         sign * individual, sign * account, orjson.dumps(lines).decode(),
+                         record.position, record.recorded_at))
         if rows:
             cur.copy_rows(TABLE, COLUMNS, rows)

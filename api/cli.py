@@ -1,0 +1,242 @@
+"""The `shebao` command line: serve, demo, projections, users, interest.
+
+Global options (before the command) override the environment: --region (SHEBAO_REGION),
+--data-dir (SHEBAO_DATA_DIR), --pg-dsn (SHEBAO_PG_DSN)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from domain.errors import DomainError
+from infra.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="shebao-ledger: event-sourced social-insurance ledger (社会保险经办).")
+projections_app = typer.Typer(no_args_is_help=True, help="Read models: status and rebuild.")
+users_app = typer.Typer(no_args_is_help=True, help="Staff users and their bearer tokens.")
+interest_app = typer.Typer(no_args_is_help=True, help="Personal-account interest (记账利率).")
+app.add_typer(projections_app, name="projections")
+app.add_typer(users_app, name="users")
+app.add_typer(interest_app, name="interest")
+
+console = Console(stderr=True)
+out = Console()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="6-digit pooling region code.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory of the SQLite store.")] = None,
+    pg_dsn: Annotated[str | None, typer.Option(help="PostgreSQL DSN; default SQLite.")] = None,
+) -> None:
+    ctx.obj = {"region_code": region, "data_dir": data_dir, "pg_dsn": pg_dsn}
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    try:
+        return Settings.from_env(**(ctx.obj or {}))
+    except ValueError as e:
+        console.print(f"[red]settings: {e}[/red]")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def container_of(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from infra.bootstrap import Container
+
+    settings = settings_of(ctx)
+    try:
+        c = Container.open(settings)
+    except Exception as e:  # noqa: BLE001 - shown to the user with what to do
+        console.print(f"[red]cannot open the store ({settings.describe()}): {e}[/red]")
+        if settings.pg_dsn:
+            console.print("Check that PostgreSQL runs and the DSN (user, password, database) is "
+                          "right; e.g. psql \"$SHEBAO_PG_DSN\" -c 'select 1'.")
+        raise typer.Exit(2) from None
+    try:
+        yield c
+    except DomainError as e:
+        console.print(f"[red]{e.code}: {e.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        c.close()
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (/docs for OpenAPI) and follow new events into the read models."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = settings_of(ctx)
+    console.print(f"store: {settings.describe()}; API on http://{host}:{port}/docs")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    persons: Annotated[int, typer.Option(min=1, max=2_000_000, help="Insured persons.")] = 10_000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months from 2023-01.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same region.")] = 20231,
+    if_empty: Annotated[bool, typer.Option("--if-empty",
+                                           help="Do nothing if the store has events.")] = False,
+) -> None:
+    """Generate a deterministic demo region and load it (registrations, 24 months of
+    contributions through the bulk path, reversals, interest), then issue demo tokens."""
+    from infra.demo import load_demo
+
+    with container_of(ctx) as c:
+        head = c.store.max_position()
+        if head:
+            if if_empty:
+                console.print(f"store already holds {head} events ({c.settings.describe()}); "
+                              "demo not loaded again")
+                return
+            console.print(f"[red]the store already holds {head} events[/red]; use another "
+                          "--data-dir/--region, or delete it (scripts/run --fresh)")
+            raise typer.Exit(1)
+        started = time.perf_counter()
+        with progress_bar() as bar:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            summary = load_demo(c, persons, months, seed, progress=report)
+        seconds = time.perf_counter() - started
+        tokens = issue_demo_tokens(c)
+        out.print(f"demo region {c.settings.region_code} loaded in {seconds:.1f} s: {summary}")
+        out.print(f"tokens written to {tokens} (demo only; the admin token is below)")
+        out.print(tokens.read_text(encoding="utf-8").splitlines()[0])
+
+
+def issue_demo_tokens(c: object) -> Path:
+    from infra.bootstrap import Container
+
+    assert isinstance(c, Container)
+    path = c.settings.region_dir / "demo-tokens.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for username, roles in (("admin", ["admin"]), ("teller1", ["teller"]),
+                            ("reviewer1", ["reviewer"]), ("director1", ["director"]),
+                            ("auditor1", ["auditor"]), ("reconciler1", ["reconciler"])):
+        _user, token = c.staff.add_user(username, roles)
+        lines.append(f"{username}\t{','.join(roles)}\t{token}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@projections_app.command("status")
+def projections_status(ctx: typer.Context) -> None:
+    """Position of each read model against the log head."""
+    with container_of(ctx) as c:
+        head = c.store.max_position()
+        table = Table("projection", "position", "behind")
+        for name, position in c.runner.positions().items():
+            table.add_row(name, str(position), str(head - position))
+        out.print(table)
+
+
+@projections_app.command("catch-up")
+def projections_catch_up(ctx: typer.Context) -> None:
+    """Apply events the read models have not seen yet."""
+    with container_of(ctx) as c:
+        run_catch_up(c, rebuild_names=None)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all).")] = None,
+) -> None:
+    """Drop read models and rebuild them from the first event."""
+    with container_of(ctx) as c:
+        known = [p.name for p in c.runner.projections]
+        unknown = sorted(set(names or []) - set(known))
+        if unknown:
+            console.print(f"[red]unknown projection(s) {', '.join(unknown)}[/red]; "
+                          f"known: {', '.join(known)}")
+            raise typer.Exit(2)
+        run_catch_up(c, rebuild_names=names or [])
+
+
+def run_catch_up(c: object, rebuild_names: list[str] | None) -> None:
+    from infra.bootstrap import Container
+
+    assert isinstance(c, Container)
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task("rebuild" if rebuild_names is not None else "catch-up", total=None)
+
+        def report(position: int, head: int) -> None:
+            bar.update(task, completed=position, total=head)
+
+        if rebuild_names is not None:
+            head = c.runner.rebuild(rebuild_names, progress=report)
+        else:
+            head = c.runner.catch_up(progress=report)
+    seconds = time.perf_counter() - started
+    out.print(f"read models at position {head} ({seconds:.1f} s)")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name, e.g. teller07.")],
+    role: Annotated[list[str], typer.Option("--role", help="teller, reviewer, director, "
+                                            "auditor, reconciler, insured, admin; repeatable")],
+) -> None:
+    """Add a staff user (or re-issue) and print a new bearer token, shown only once."""
+    with container_of(ctx) as c:
+        _user, token = c.staff.add_user(username, role)
+        console.print(f"user {username} ({', '.join(role)}): token follows; it is stored "
+                      "only as a hash, keep it now")
+        out.print(token)
+
+
+@interest_app.command("credit")
+def interest_credit(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(help="The year whose interest to credit.")],
+) -> None:
+    """Credit a year's interest to every personal pension account (idempotent)."""
+    from infra.interest_service import credit_interest
+
+    with container_of(ctx) as c, progress_bar() as bar:
+        task = bar.add_task(f"interest {year}", total=None)
+        run = credit_interest(c.store, c.policy, c.runner, c.queries, year,
+                              progress=lambda n: bar.advance(task, n))
+    out.print(f"{year}: rate {run.rate}, credited {run.credited}, already credited "
+              f"{run.skipped}, interest {run.interest_fen} fen, position {run.position}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,49 @@
+"""Composition root: settings → store, read models, runner, services. Entry points (API, CLI,
+benchmarks, tests) build one `Container` and use its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.policy import PolicyTables
+from infra.ledger_service import LedgerService
+from infra.policy_loader import default_policy
+from infra.projection_runner import ProjectionRunner
+from infra.queries import Queries
+from infra.settings import Settings
+from infra.staff_service import StaffService
+from infra.store import Store
+from infra.views_db import ViewsDb
+
+
+@dataclass
+class Container:
+    settings: Settings
+    policy: PolicyTables
+    store: Store
+    views: ViewsDb
+    runner: ProjectionRunner
+    ledger: LedgerService
+    queries: Queries
+    staff: StaffService
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Container:
+        settings = settings or Settings.from_env()
+        policy = default_policy()
+        store = Store(settings)
+        views = ViewsDb(settings)
+        runner = ProjectionRunner(store, views)
+        return cls(settings, policy, store, views, runner, LedgerService(store, policy),
+                   Queries(views), StaffService(store))
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.views.close()
+        self.store.close()
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,99 @@
+"""Reads of the read models (plain SQL on the projections' tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from domain.journal import is_credit_normal
+from domain.policy import PENSION
+from infra.views_db import ViewsDb
+
+
+class Queries:
+    def __init__(self, views: ViewsDb) -> None:
+        self.views = views
+
+    def account_balance(self, person_id: str, as_of: str | None = None,
+                        insurance: str = PENSION) -> dict[str, Any]:
+        """Personal account balance, now or as of an effective date (YYYY-MM-DD)."""
+        sql = ("SELECT kind, COALESCE(SUM(amount_fen), 0), COUNT(*) FROM person_account_entries"
+               " WHERE person_id = ? AND insurance = ?")
+        params: list[Any] = [person_id, insurance]
+        if as_of:
+            sql += " AND effective_date <= ?"
+            params.append(as_of)
+        sql += " GROUP BY kind"
+        by_kind = {str(kind): int(total) for kind, total, _n in self.views.query(sql, params)}
+        return {
+            "person_id": person_id,
+            "insurance": insurance,
+            "as_of": as_of,
+            "balance_fen": sum(by_kind.values()),
+            "by_kind_fen": by_kind,
+        }
+
+    def account_entries(self, person_id: str, insurance: str = PENSION,
+                        limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+        rows = self.views.query(
+            "SELECT effective_date, period, kind, amount_fen, position, recorded_at"
+            " FROM person_account_entries WHERE person_id = ? AND insurance = ?"
+            " ORDER BY effective_date, position LIMIT ? OFFSET ?",
+            (person_id, insurance, limit, offset),
+        )
+        return [
+            {"effective_date": d, "period": p, "kind": k, "amount_fen": int(a),
+             "position": int(pos), "recorded_at": r}
+            for d, p, k, a, pos, r in rows
+        ]
+
+    def history(self, person_id: str, limit: int = 500, offset: int = 0
+                ) -> list[dict[str, Any]]:
+        rows = self.views.query(
+            "SELECT period, kind, employer_code, employer_fen, individual_fen, account_fen,"
+            " lines, position, recorded_at FROM contribution_history WHERE person_id = ?"
+            " ORDER BY period, position LIMIT ? OFFSET ?",
+            (person_id, limit, offset),
+        )
+        return [
+            {"period": p, "kind": k, "employer_code": e, "employer_fen": int(ef),
+             "individual_fen": int(i), "account_fen": int(a),
+             "lines": [dict(zip(("insurance", "base_fen", "employer_fen", "individual_fen",
+                                 "account_fen"), line, strict=True))
+                       for line in orjson.loads(lines)],
+             "position": int(pos), "recorded_at": r}
+            for p, k, e, ef, i, a, lines, pos, r in rows
+        ]
+
+    def fund_balances(self) -> list[dict[str, Any]]:
+        rows = self.views.query(
+            "SELECT account, debit_fen, credit_fen, entries FROM fund_balances ORDER BY account")
+        result = []
+        for account, debit, credit, entries in rows:
+            debit, credit = int(debit), int(credit)
+            balance = credit - debit if is_credit_normal(account) else debit - credit
+            result.append({"account": account, "debit_fen": debit, "credit_fen": credit,
+                           "balance_fen": balance, "entries": int(entries),
+                           "normal_side": "credit" if is_credit_normal(account) else "debit"})
+        return result
+
+    @contextmanager
+    def interest_inputs(self, year: int) -> Iterator[Iterator[tuple[Any, ...]]]:
+        """Per person: the pension account balance at the end of year-1 and the credits of each
+        month of `year` (contributions and reversals by the period they belong to)."""
+        months = ",".join(
+            f" SUM(CASE WHEN kind <> 'interest' AND period = '{year}-{m:02d}'"
+            f" THEN amount_fen ELSE 0 END)"
+            for m in range(1, 13)
+        )
+        sql = (
+            f"SELECT person_id, SUM(CASE WHEN effective_date < '{year}-01-01'"
+            f" THEN amount_fen ELSE 0 END), {months}"
+            " FROM person_account_entries WHERE insurance = ? AND effective_date <= ?"
+            " GROUP BY person_id ORDER BY person_id"
+        )
+        with self.views.stream(sql, (PENSION, f"{year}-12-31")) as rows:
+            yield rows
