@@ -57,7 +57,7 @@ def container_of(ctx: typer.Context):  # type: ignore[no-untyped-def]
     settings = settings_of(ctx)
     try:
         c = Container.open(settings)
-    except Exception as e:  # noqa: BLE001 - shown to the user with what to do
+    except Exception as e:  # shown to the user, with what to do
         console.print(f"[red]cannot open the store ({settings.describe()}): {e}[/red]")
         if settings.pg_dsn:
             console.print("Check that PostgreSQL runs and the DSN (user, password, database) is "

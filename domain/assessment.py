@@ -4,11 +4,19 @@ tables, and the journal that posts a collected month."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from math import gcd
 
 from domain.errors import ValidationFailed
-from domain.journal import CLEARING_TAX, JournalLine, assert_balanced, personal_account, pooled_fund
-from domain.money import apply_rate
+from domain.journal import (
+    CLEARING_TAX,
+    JournalLine,
+    assert_balanced,
+    personal_account,
+    pooled_fund,
+)
+from domain.money import apply_ratio
 from domain.periods import Period
 from domain.policy import WORK_INJURY, PolicyTables
 
@@ -18,6 +26,7 @@ from domain.policy import WORK_INJURY, PolicyTables
 MonthLine = list[object]
 
 EMPLOYEE_INSURANCES = ("110", "210", "310", "410", "510")
+ZERO = Decimal(0)
 
 
 def check_base(policy: PolicyTables, period: Period, base_fen: int) -> None:
@@ -31,17 +40,53 @@ def check_base(policy: PolicyTables, period: Period, base_fen: int) -> None:
         )
 
 
-def assess_month(
+@dataclass(frozen=True)
+class RateSchedule:
+    """The rates in force for one period and one employer profile, as exact integer ratios:
+    (insurance, employer numerator, individual numerator, account numerator, denominator).
+    Computing it once per period and profile, and applying it per base, is what makes the bulk
+    path fast; the amounts are exactly those of `apply_rate`."""
+
+    period: Period
+    floor_fen: int
+    cap_fen: int
+    items: tuple[tuple[str, int, int, int, int], ...]
+
+    def assess(self, base_fen: int) -> list[MonthLine]:
+        if not self.floor_fen <= base_fen <= self.cap_fen:
+            raise ValidationFailed(
+                "base_out_of_bounds",
+                f"base_fen {base_fen} for {self.period} is outside the published bounds "
+                f"[{self.floor_fen}, {self.cap_fen}] of {self.period.year}; declare the clamped"
+                " base",
+                field="base_fen",
+            )
+        return [
+            [insurance, base_fen, apply_ratio(base_fen, employer, denominator),
+             apply_ratio(base_fen, individual, denominator),
+             apply_ratio(base_fen, account, denominator)]
+            for insurance, employer, individual, account, denominator in self.items
+        ]
+
+
+def _ratios(*rates: Decimal) -> tuple[int, ...]:
+    """Rates as numerators over one common denominator (the last element)."""
+    pairs = [r.as_integer_ratio() for r in rates]
+    denominator = 1
+    for _, d in pairs:
+        denominator = denominator * d // gcd(denominator, d)
+    return (*(n * (denominator // d) for n, d in pairs), denominator)
+
+
+def rate_schedule(
     policy: PolicyTables,
     period: Period,
-    base_fen: int,
     risk_class: int,
     insurances: Iterable[str] = EMPLOYEE_INSURANCES,
     work_injury_float: Decimal = Decimal(1),
-) -> list[MonthLine]:
-    """Amounts due for one person-month: employer and individual part per insurance."""
-    check_base(policy, period, base_fen)
-    lines: list[MonthLine] = []
+) -> RateSchedule:
+    bounds = policy.bounds(period.year)
+    items: list[tuple[str, int, int, int, int]] = []
     seen: set[str] = set()
     for insurance in insurances:
         policy.insurance(insurance, "insurances")
@@ -52,17 +97,26 @@ def assess_month(
         seen.add(insurance)
         if insurance == WORK_INJURY:
             rate = policy.work_injury_rate(risk_class, period).rate * work_injury_float
-            lines.append([insurance, base_fen, apply_rate(base_fen, rate), 0, 0])
-            continue
-        r = policy.rate(insurance, period)
-        lines.append([
-            insurance,
-            base_fen,
-            apply_rate(base_fen, r.employer_rate),
-            apply_rate(base_fen, r.individual_rate),
-            apply_rate(base_fen, r.personal_account_rate),
-        ])
-    return lines
+            employer_n, individual_n, account_n, denominator = _ratios(rate, ZERO, ZERO)
+        else:
+            r = policy.rate(insurance, period)
+            employer_n, individual_n, account_n, denominator = _ratios(
+                r.employer_rate, r.individual_rate, r.personal_account_rate)
+        items.append((insurance, employer_n, individual_n, account_n, denominator))
+    return RateSchedule(period, bounds.floor_fen, bounds.cap_fen, tuple(items))
+
+
+def assess_month(
+    policy: PolicyTables,
+    period: Period,
+    base_fen: int,
+    risk_class: int,
+    insurances: Iterable[str] = EMPLOYEE_INSURANCES,
+    work_injury_float: Decimal = Decimal(1),
+) -> list[MonthLine]:
+    """Amounts due for one person-month: employer and individual part per insurance."""
+    return rate_schedule(policy, period, risk_class, insurances, work_injury_float).assess(
+        base_fen)
 
 
 def month_total_fen(lines: Sequence[Sequence[object]]) -> int:
@@ -73,7 +127,7 @@ def posting_journal(person_id: str, lines: Sequence[Sequence[object]]) -> list[J
     """Journal of a collected month: the tax clearing account is debited with all that was
     collected; each insurance's pooled fund is credited with the employer part and the individual
     part not credited to the personal account; the personal account gets its share."""
-    journal: list[JournalLine] = []
+    journal: list[JournalLine] = [[CLEARING_TAX, 0, 0]]
     total = 0
     for insurance, _base, employer, individual, account in lines:
         assert isinstance(insurance, str)
@@ -84,6 +138,6 @@ def posting_journal(person_id: str, lines: Sequence[Sequence[object]]) -> list[J
             journal.append([pooled_fund(insurance), 0, pooled])
         if account:
             journal.append([personal_account(person_id, insurance), 0, account])
-    journal.insert(0, [CLEARING_TAX, total, 0])
+    journal[0][1] = total
     assert_balanced(journal)
     return journal

@@ -104,7 +104,8 @@ class Person(Aggregate):
 
     def employer_on(self, day: str) -> str | None:
         for spell in self.employments:
-            if spell["start_date"] <= day and (spell["end_date"] is None or day <= spell["end_date"]):
+            ended = spell["end_date"]
+            if spell["start_date"] <= day and (ended is None or day <= ended):
                 return str(spell["employer_code"])
         return None
 

@@ -186,8 +186,8 @@ def load_demo(c: Container, persons: int, months: int = 24, seed: int = 20231,
         assert isinstance(wages, list)
         corrected = int(wages[min(period.year - FIRST_PERIOD.year, len(wages) - 1)] * 1.1)
         employer = plan.employers[int(str(p["employer"]))]
-        c.ledger.reverse_contribution(str(p["id_number"]), str(period), "基数申报有误，红冲后重新核定",
-                                      source=DEMO_SOURCE)
+        c.ledger.reverse_contribution(str(p["id_number"]), str(period),
+                                      "基数申报有误，红冲后重新核定", source=DEMO_SOURCE)
         c.ledger.post_contribution(str(p["id_number"]), str(employer["credit_code"]),
                                    str(period), c.policy.clamp_base(period.year, corrected),
                                    source=DEMO_SOURCE)

@@ -22,7 +22,6 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain import ids
 from domain.contribution import ContributionMonth
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.identity import parse_credit_code, parse_id_number

@@ -160,6 +160,33 @@ class Store:
                     found[UUID(oid)] = int(v)
         return found
 
+    def existing(self, originator_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these aggregates exist (have a first event), in one query."""
+        wanted = list(dict.fromkeys(originator_ids))
+        if not wanted:
+            return set()
+        if self.is_postgres:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(
+                    f"SELECT originator_id FROM {self._events_table}"
+                    " WHERE originator_id = ANY(%s) AND originator_version = 1",
+                    (wanted,),
+                )
+                return {row["originator_id"] for row in curs.fetchall()}
+        found: set[UUID] = set()
+        chunk = 500
+        with self.datastore.transaction(commit=False) as c:
+            for i in range(0, len(wanted), chunk):
+                part = wanted[i : i + chunk]
+                c.execute(
+                    f"SELECT originator_id FROM {self._events_table}"
+                    f" WHERE originator_version = 1 AND originator_id IN"
+                    f" ({','.join('?' * len(part))})",
+                    [u.hex for u in part],
+                )
+                found.update(UUID(row[0]) for row in c.fetchall())
+        return found
+
     def notifications(self, after: int, limit: int, stop: int | None = None,
                       topics: Sequence[str] = ()) -> Sequence[Notification]:
         result: Sequence[Notification] = self.recorder.select_notifications(

@@ -1,0 +1,103 @@
+"""The HTTP API: `create_app()` builds the FastAPI application; its lifespan opens the container
+(store, read models, services), catches the read models up, and follows new events.
+
+Endpoints are plain `def`: the eventsourcing library and our stores are synchronous, and FastAPI
+runs such endpoints in its thread pool.
+
+Responses: every route has a pydantic response model, which FastAPI serialises straight to JSON
+bytes in pydantic-core — faster than ORJSONResponse, which FastAPI now deprecates for that
+reason. orjson still renders problem+json (api/errors.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import install_handlers, problem, problems_as_problem_json
+from api.routers import accounts, contributions, employers, funds, health, interest, persons
+from infra.bootstrap import Container
+from infra.settings import Settings
+
+API_PREFIX = "/v1"
+# A full batch (api.schemas.BATCH_LINES_MAX lines of ~250 bytes) is about 2.5 MB.
+REQUEST_BODY_BYTES_MAX = 8 * 1024 * 1024
+
+
+def open_container(settings: Settings | None, follow: bool) -> Container:
+    container = Container.open(settings or Settings.from_env())
+    try:
+        container.runner.catch_up()
+        if follow:
+            container.runner.start()
+    except BaseException:
+        container.close()
+        raise
+    return container
+
+
+def create_app(settings: Settings | None = None, *, follow: bool = True) -> FastAPI:
+    """`follow=False` leaves out the follower thread: reads with `min_position` then catch the
+    read models up in the request's own thread (tests, one-shot tools)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await run_in_threadpool(open_container, settings, follow)
+        app.state.container = container
+        try:
+            yield
+        finally:
+            await run_in_threadpool(container.close)
+
+    app = FastAPI(
+        title="shebao-ledger",
+        summary="Event-sourced social-insurance ledger (社会保险经办) of one pooling region.",
+        version="1",
+        docs_url="/docs",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.add_middleware(BodySizeLimit, bytes_max=REQUEST_BODY_BYTES_MAX)
+    for module in (health, employers, persons, accounts, contributions, funds, interest):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems_as_problem_json(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+class BodySizeLimit:
+    """Refuses a request body over `bytes_max` before it is read: 413 by its Content-Length, and
+    411 for a chunked body, whose size is unknown until it has all been read."""
+
+    def __init__(self, app: ASGIApp, bytes_max: int) -> None:
+        self.app = app
+        self.bytes_max = bytes_max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            length = headers.get("content-length")
+            refusal = None
+            if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
+                refusal = (411, "length_required", "send the body with a Content-Length")
+            elif length is not None and (not length.isdigit() or int(length) > self.bytes_max):
+                refusal = (413, "body_too_large",
+                           f"the request body is over {self.bytes_max} bytes; send less at once")
+            if refusal is not None:
+                status, code, detail = refusal
+                response = problem(Request(scope), status, code, detail)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,144 @@
+"""Dependencies of the routes: the container, the acting staff member and what their roles allow,
+the Idempotency-Key header, and read-your-writes waits on the read models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiProblem
+from domain.staff import ROLES
+from infra.bootstrap import Container
+from infra.staff_service import Principal
+
+ADMIN_ROLE = "admin"  # allowed everywhere
+READERS = ("teller", "reviewer", "director", "auditor", "reconciler")
+
+# Who may do what, besides admin. One table, so that it can be read and reviewed as a whole.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # action                 roles
+    "register":             ("teller",),  # employers, persons, employments, bases
+    "post_contributions":   ("reconciler", "teller"),  # single and batch
+    "reverse_contribution": ("reviewer",),
+    "credit_interest":      (),  # admin only
+    "read":                 READERS,  # persons, employers, accounts, history, funds
+}
+assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
+
+TOKEN_LENGTH_MAX = 200
+WAIT_SECONDS_DEFAULT = 2.0
+WAIT_SECONDS_MAX = 10.0
+RETRY_AFTER_LAGGING_SECONDS = 1
+RETRY_AFTER_STOPPED_SECONDS = 30
+
+_bearer = HTTPBearer(auto_error=False, description="A staff token: `shebao users add …`.")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_principal(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise ApiProblem(401, "token_missing",
+                         "send the header Authorization: Bearer <token>", headers=challenge)
+    token = credentials.credentials
+    principal = (container.staff.authenticate(token)
+                 if len(token) <= TOKEN_LENGTH_MAX else None)
+    if principal is None:
+        raise ApiProblem(401, "token_invalid",
+                         "the bearer token is unknown or its user is deactivated; "
+                         "ask an administrator for a new token",
+                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through a principal holding one of `roles`, or admin."""
+    for role in roles:
+        assert role in ROLES, role
+    allowed = frozenset(roles) | {ADMIN_ROLE}
+    names = ", ".join(sorted(allowed))
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if allowed.isdisjoint(principal.roles):
+            raise ApiProblem(
+                403, "role_forbidden",
+                f"this needs one of the roles {names}; user {principal.username} has "
+                f"{', '.join(principal.roles) or 'none'}",
+            )
+        return principal
+
+    return dependency
+
+
+def allowed(action: str) -> Callable[[Principal], Principal]:
+    return require_roles(*PERMISSIONS[action])
+
+
+Registrar = Annotated[Principal, Depends(allowed("register"))]
+Poster = Annotated[Principal, Depends(allowed("post_contributions"))]
+Reverser = Annotated[Principal, Depends(allowed("reverse_contribution"))]
+InterestCreditor = Annotated[Principal, Depends(allowed("credit_interest"))]
+Reader = Annotated[Principal, Depends(allowed("read"))]
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key",
+    description="Client-chosen key (1-200 characters). A repeat with the same key and body "
+                "returns the original result with `replayed: true` and writes nothing; the "
+                "same key with another body is 409 `idempotency_key_reused`.",
+)]
+
+
+def source_of(principal: Principal, label: str | None = None) -> str:
+    """The `source` recorded on posting events: who sent it through the API, and from what."""
+    return f"api:{principal.username}" + (f":{label}" if label else "")
+
+
+MinPosition = Annotated[int | None, Query(
+    ge=0, description="Read your writes: wait until the read models have applied this log "
+                      "position (the `position` a command returned).")]
+WaitSeconds = Annotated[float, Query(
+    ge=0, description=f"How long to wait for `min_position` (at most {WAIT_SECONDS_MAX:g} s); "
+                      "then 503 `projection_lagging` with Retry-After.")]
+
+
+def read_position(container: ContainerDep, min_position: MinPosition = None,
+                  wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> int:
+    """Wait (bounded) for the read models to reach `min_position`; returns the position they
+    have reached, which the response reports."""
+    runner = container.runner
+    if min_position is not None:
+        try:
+            reached = runner.wait_for(min_position, min(wait_seconds, WAIT_SECONDS_MAX))
+        except RuntimeError as e:  # the follower thread died: no wait will help
+            raise ApiProblem(503, "projection_stopped", f"read models are not updating: {e}",
+                             headers={"Retry-After": str(RETRY_AFTER_STOPPED_SECONDS)}) from e
+        if not reached:
+            raise ApiProblem(
+                503, "projection_lagging",
+                f"read models have not reached position {min_position} yet "
+                f"(at {runner.position()}); retry shortly",
+                field="min_position", headers={"Retry-After": str(RETRY_AFTER_LAGGING_SECONDS)},
+            )
+    return runner.position()
+
+
+ReadPosition = Annotated[int, Depends(read_position)]
+
+
+def current_aggregate(min_position: MinPosition = None,
+                      wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> None:
+    """Reads of an aggregate are always current: `min_position` is accepted (so that a client
+    can send it on every read) and needs no wait."""

@@ -1,0 +1,70 @@
+"""A person's personal account and contribution history, from the read models. Pass the
+`position` a command returned as `min_position` to read your own writes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ContainerDep, Reader, ReadPosition
+from api.errors import problem_responses
+from api.schemas import (
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
+    AccountEntry,
+    AccountView,
+    HistoryItem,
+    HistoryPageView,
+    IsoDate,
+)
+from domain.policy import PENSION
+
+OFFSET_MAX = 10_000_000
+
+router = APIRouter(prefix="/persons/{id_number}", tags=["accounts"],
+                   responses=problem_responses(401, 403, 404, 422, 503))
+
+IdNumberPath = Annotated[str, Path(max_length=32, description="Resident ID number.")]
+Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)]
+Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX)]
+
+
+def next_offset(offset: int, limit: int, page_rows: int) -> int | None:
+    return offset + limit if page_rows == limit else None
+
+
+@router.get("/account", response_model=AccountView)
+def get_account(
+    id_number: IdNumberPath, principal: Reader, container: ContainerDep, position: ReadPosition,
+    as_of: Annotated[IsoDate | None, Query(
+        description="Balance as of this effective date; default: everything.")] = None,
+    insurance: Annotated[str, Query(max_length=8, description="Insurance code.")] = PENSION,
+    limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0,
+) -> AccountView:
+    """Balance of the personal account (as of a date) and its entries, oldest first."""
+    person_id = str(container.ledger.person(id_number).id)
+    container.policy.insurance(insurance, "insurance")
+    day = as_of.isoformat() if as_of else None
+    balance = container.queries.account_balance(person_id, day, insurance)
+    rows = container.queries.account_entries(person_id, insurance, limit, offset)
+    # Entries come ordered by effective date, so those after `as_of` are the page's tail.
+    entries = [r for r in rows if day is None or r["effective_date"] <= day]
+    return AccountView(
+        **balance, entries=[AccountEntry.model_validate(e) for e in entries], limit=limit,
+        offset=offset, position=position,
+        next_offset=next_offset(offset, limit, len(rows)) if len(entries) == len(rows) else None,
+    )
+
+
+@router.get("/contributions", response_model=HistoryPageView)
+def get_contributions(id_number: IdNumberPath, principal: Reader, container: ContainerDep,
+                      position: ReadPosition, limit: Limit = PAGE_LIMIT_DEFAULT,
+                      offset: Offset = 0) -> HistoryPageView:
+    """Postings and reversals of the person's months, by period."""
+    person_id = str(container.ledger.person(id_number).id)
+    rows = container.queries.history(person_id, limit, offset)
+    return HistoryPageView(
+        person_id=person_id, items=[HistoryItem.model_validate(r) for r in rows], limit=limit,
+        offset=offset, next_offset=next_offset(offset, limit, len(rows)), position=position,
+    )

@@ -1,0 +1,346 @@
+"""Request and response bodies of the HTTP API (pydantic v2).
+
+The split of checks: these models check JSON *types and sizes* (an amount is a whole number, not
+12.5 or "100"; a string is at most so long; no unknown fields), and answer 422 `request_invalid`.
+The domain checks *values* (ID check digits, periods, signs, insurance codes, bounds) and answers
+with its own stable codes. So schema constraints the domain owns appear in the OpenAPI document
+as hints (`json_schema_extra`) and are not enforced twice with a different code."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from domain.registration import EMPLOYER_TYPES
+
+AMOUNT_FEN_MAX = 10**12  # 100 million yuan: more in one field is a typo, and stays in int64
+BATCH_LINES_MAX = 10_000
+INSURANCES_PER_LINE_MAX = 16
+PAGE_LIMIT_MAX = 1000
+PAGE_LIMIT_DEFAULT = 100
+
+
+def _iso_date_text(value: Any) -> Any:
+    # pydantic would also take a number of seconds since 1970 for a date: refuse anything but
+    # the written form.
+    if not isinstance(value, str) or len(value) != 10:
+        raise PydanticCustomError("date_malformed", "must be a date written YYYY-MM-DD")
+    return value
+
+
+def _text(length_max: int) -> StringConstraints:
+    return StringConstraints(strict=True, max_length=length_max)
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+Fen = Annotated[int, Field(strict=True, le=AMOUNT_FEN_MAX, description="Whole fen (分).")]
+IdNumber = Annotated[str, _text(32), Field(
+    description="18-character resident ID number (GB 11643).", examples=["440781199001011237"])]
+CreditCode = Annotated[str, _text(32), Field(
+    description="18-character unified social credit code (GB 32100).")]
+Period = Annotated[str, _text(16), Field(
+    description="The month the contribution belongs to (费款所属期), YYYY-MM.",
+    json_schema_extra={"pattern": r"^\d{4}-\d{2}$"}, examples=["2024-03"])]
+InsuranceCode = Annotated[str, _text(8), Field(
+    description="Insurance code (AAE140), e.g. 110 pension.", examples=["110"])]
+Name = Annotated[str, _text(200)]
+Label = Annotated[str, _text(100)]
+Reason = Annotated[str, _text(500)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+
+# -- requests --------------------------------------------------------------------------------
+
+class EmployerRegistration(Request):
+    credit_code: CreditCode
+    name: Name
+    employer_type: Annotated[str, _text(32), Field(
+        json_schema_extra={"enum": list(EMPLOYER_TYPES)})]
+    risk_class: Annotated[int, Field(strict=True, description="Industry risk class 1-8 "
+                                     "(sets the work-injury rate).",
+                                     json_schema_extra={"minimum": 1, "maximum": 8})]
+    industry: Label = ""
+    registered_on: IsoDate | None = Field(default=None, description="Default: today.")
+
+
+class PersonRegistration(Request):
+    id_number: IdNumber
+    name: Name
+    registered_on: IsoDate | None = Field(default=None, description="Default: today.")
+
+
+class EmploymentStart(Request):
+    employer_code: CreditCode
+    start_date: IsoDate
+
+
+class EmploymentEnd(Request):
+    employer_code: CreditCode
+    end_date: IsoDate
+
+
+class BaseDeclaration(Request):
+    year: Annotated[int, Field(strict=True, examples=[2024])]
+    declared_wage_fen: Annotated[Fen, Field(
+        description="Declared monthly wage in fen; the base is it clamped to the year's bounds.",
+        json_schema_extra={"minimum": 0})]
+
+
+class ContributionPosting(Request):
+    id_number: IdNumber
+    employer_code: CreditCode
+    period: Period
+    base_fen: Annotated[Fen | None, Field(
+        description="Monthly base in fen; default: the base declared for the year.",
+        json_schema_extra={"minimum": 0})] = None
+    insurances: list[InsuranceCode] | None = Field(
+        default=None, min_length=1, max_length=INSURANCES_PER_LINE_MAX,
+        description="Insurance codes to assess; default: all employee insurances.")
+
+
+class ContributionBatch(Request):
+    source: Label | None = Field(default=None,
+                                 description="What the lines come from, e.g. a file name.")
+    lines: list[ContributionPosting] = Field(
+        min_length=1, json_schema_extra={"maxItems": BATCH_LINES_MAX},
+        description=f"At most {BATCH_LINES_MAX} lines; more is 413 `batch_too_large`.")
+
+
+class Reversal(Request):
+    reason: Reason = Field(description="Why the month is reversed (红冲).")
+
+
+# -- command responses -----------------------------------------------------------------------
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+class CommandResponse(BaseModel, Generic[ResultT]):
+    result: ResultT
+    position: int = Field(description="Log position of the command's events; pass it as "
+                                      "`min_position` to read your writes.")
+    replayed: bool = Field(description="True when an Idempotency-Key replay returned the "
+                                       "original result and nothing was written.")
+
+
+def command_response(result_model: type[ResultT], done: Any) -> CommandResponse[ResultT]:
+    """A service's CommandResult (result, position, replayed) as a typed response body."""
+    return CommandResponse[result_model].model_validate(  # type: ignore[valid-type]
+        {"result": done.result, "position": done.position, "replayed": done.replayed})
+
+
+class EmployerRegistered(BaseModel):
+    employer_id: str
+    credit_code: str
+
+
+class PersonRegistered(BaseModel):
+    person_id: str
+
+
+class EmploymentStarted(BaseModel):
+    person_id: str
+    employer_code: str
+    start_date: date
+
+
+class EmploymentEnded(BaseModel):
+    person_id: str
+    employer_code: str
+    end_date: date
+
+
+class BaseDeclared(BaseModel):
+    person_id: str
+    year: int
+    declared_wage_fen: int
+    base_fen: int
+
+
+MONTH_LINE_FIELDS = ("insurance", "base_fen", "employer_fen", "individual_fen", "account_fen")
+
+
+class MonthLine(BaseModel):
+    insurance: str
+    base_fen: int
+    employer_fen: int
+    individual_fen: int
+    account_fen: int = Field(description="Part of individual_fen credited to the personal "
+                                         "account.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored_row(cls, value: Any) -> Any:
+        """Events store a line positionally: [insurance, base, employer, individual, account]."""
+        if isinstance(value, list | tuple):
+            return dict(zip(MONTH_LINE_FIELDS, value, strict=True))
+        return value
+
+
+class ContributionPosted(BaseModel):
+    month_id: str
+    person_id: str
+    period: str
+    status: str
+    total_fen: int
+    lines: list[MonthLine]
+
+
+class ContributionReversed(BaseModel):
+    month_id: str
+    person_id: str
+    period: str
+    status: str
+    reversals: int
+
+
+class InterestRun(BaseModel):
+    year: int
+    rate: str = Field(description="The year's notional rate (记账利率), a decimal string.")
+    credited: int = Field(description="Persons credited by this run.")
+    skipped: int = Field(description="Persons whose year was credited before.")
+    interest_fen: int
+    position: int
+
+
+class LineOutcome(BaseModel):
+    index: int = Field(description="0-based index of the line in the request.")
+    status: str = Field(json_schema_extra={"enum": ["posted", "duplicate", "rejected"]})
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+    total_fen: int
+
+
+class BatchSummary(BaseModel):
+    posted: int
+    duplicate: int
+    rejected: int
+
+
+class BatchResponse(BaseModel):
+    source: str
+    summary: BatchSummary
+    position: int
+    outcomes: list[LineOutcome]
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+class EmploymentSpell(BaseModel):
+    employer_code: str
+    start_date: date
+    end_date: date | None
+
+
+class YearBase(BaseModel):
+    year: int
+    declared_wage_fen: int
+    base_fen: int
+
+
+class PersonView(BaseModel):
+    person_id: str
+    id_number: str
+    name: str
+    sex: str = Field(json_schema_extra={"enum": ["M", "F"]})
+    birth_date: date
+    registered_on: date
+    employments: list[EmploymentSpell]
+    bases: list[YearBase] = Field(description="Declared bases, by year.")
+
+
+class EmployerView(BaseModel):
+    employer_id: str
+    credit_code: str
+    name: str
+    employer_type: str
+    risk_class: int
+    industry: str
+    registered_on: date
+    work_injury_float: str
+
+
+class Page(BaseModel):
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    position: int = Field(description="Log position the read models had reached.")
+
+
+class AccountEntry(BaseModel):
+    effective_date: date
+    period: str
+    kind: str = Field(json_schema_extra={"enum": ["contribution", "reversal", "interest"]})
+    amount_fen: int
+    position: int
+    recorded_at: str
+
+
+class AccountView(Page):
+    person_id: str
+    insurance: str
+    as_of: date | None
+    balance_fen: int
+    by_kind_fen: dict[str, int]
+    entries: list[AccountEntry]
+
+
+class HistoryItem(BaseModel):
+    period: str
+    kind: str = Field(json_schema_extra={"enum": ["posted", "reversed"]})
+    employer_code: str
+    employer_fen: int
+    individual_fen: int
+    account_fen: int
+    lines: list[MonthLine]
+    position: int
+    recorded_at: str
+
+
+class HistoryPageView(Page):
+    person_id: str
+    items: list[HistoryItem]
+
+
+class FundAccount(BaseModel):
+    account: str
+    normal_side: str = Field(json_schema_extra={"enum": ["debit", "credit"]})
+    debit_fen: int
+    credit_fen: int
+    balance_fen: int
+    entries: int
+
+
+class TrialBalance(BaseModel):
+    debit_fen: int
+    credit_fen: int
+    balanced: bool
+
+
+class FundsView(BaseModel):
+    accounts: list[FundAccount]
+    trial_balance: TrialBalance
+    position: int
+
+
+class HealthView(BaseModel):
+    status: str = Field(json_schema_extra={"enum": ["ok", "degraded"]})
+    region: str
+    backend: str
+    log_head: int
+    projections: dict[str, int]
+    runner_error: str | None

@@ -1,0 +1,236 @@
+"""Benchmark of the contribution write path and the projections (not a test).
+
+For each backend (SQLite file, PostgreSQL database made for the run) it prints, side by side:
+- bulk path: N person-months through BulkPoster (the path imports and the demo use), events/s;
+- naive path: one ContributionMonth aggregate saved per call (the library's default), events/s;
+- raw insert: the same encoded payloads inserted into a table of the events table's shape
+  (COPY on PostgreSQL, executemany on SQLite): the storage limit, rows/s;
+- the ratios; and the projections' catch-up rate (rebuild from zero), events/s;
+- peak resident memory, which should not grow with N (requests are streamed in batches).
+
+    scripts/bench [--n 100000] [--naive-n 3000] [--backends sqlite,postgres] [--pg-dsn DSN]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from domain.contribution import ContributionMonth
+from domain.periods import Period
+from domain.registration import Employer, Person
+from infra.bootstrap import Container
+from infra.bulk_posting import BATCH_SIZE_MAX, BulkPoster, PostingRequest, chunks
+from infra.demo import make_credit_code, make_id_number, periods
+from infra.settings import Settings
+
+MONTHS_PER_PERSON = 12
+EMPLOYERS = 200
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Region:
+    """Registered persons and employers to post against (set-up, not timed)."""
+
+    def __init__(self, c: Container, persons: int, seed: int = 7) -> None:
+        import random
+
+        rng = random.Random(seed)
+        used: set[str] = set()
+        self.employers = [make_credit_code(rng, used) for _ in range(EMPLOYERS)]
+        self.persons = [make_id_number(rng, used) for _ in range(persons)]
+        region = c.settings.region_code
+        batch: list[object] = [
+            Employer(region_code=region, credit_code=code, name=f"基准测试单位{i}",
+                     employer_type="enterprise", risk_class=1 + i % 8, industry="",
+                     registered_on="2015-01-01")
+            for i, code in enumerate(self.employers)
+        ]
+        c.store.app.save(*batch)
+        for part in chunks(iter(self.persons), 1000):  # type: ignore[arg-type]
+            c.store.app.save(*[
+                Person(region_code=region, id_number=n, name="测试", sex="M",
+                       birth_date=f"{n[6:10]}-{n[10:12]}-{n[12:14]}", registered_on="2022-01-01")
+                for n in part])
+
+    def requests(self, n: int, first: Period) -> Iterator[PostingRequest]:
+        months = periods(first, MONTHS_PER_PERSON)
+        count = 0
+        for period in months:
+            for i, number in enumerate(self.persons):
+                if count >= n:
+                    return
+                base = 500_000 + (i * 7919) % 1_500_000
+                yield PostingRequest(number, self.employers[i % EMPLOYERS], str(period), base)
+                count += 1
+
+
+def bench_backend(settings: Settings, n: int, naive_n: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    persons = max(1, -(-max(n, naive_n) // MONTHS_PER_PERSON))
+    with Container.open(settings) as c:
+        region = Region(c, persons)
+
+        # 1. bulk path
+        started = time.perf_counter()
+        outcome = BulkPoster(c.store, c.policy, "bench").post(region.requests(n, Period(2023, 1)))
+        seconds = time.perf_counter() - started
+        assert outcome.count("posted") == n, outcome.summary()
+        results["bulk_events_per_s"] = n / seconds
+
+        # 2. naive path: one aggregate per save, same assessment, other months (2024)
+        poster = BulkPoster(c.store, c.policy, "bench-naive")
+        employers = {code: c.ledger.employer(code) for code in region.employers}
+        started = time.perf_counter()
+        for r in region.requests(naive_n, Period(2024, 1)):
+            employer = employers[r.employer_code]
+            person_id = str(Person.create_id(c.settings.region_code, r.id_number))
+            lines = poster._assess(r, r.period, employer, uuid.UUID(person_id), 1)
+            from domain.assessment import posting_journal
+
+            c.store.app.save(ContributionMonth(
+                person_id=person_id, employer_code=employer.credit_code, period=r.period,
+                lines=lines, journal=posting_journal(person_id, lines), source="bench-naive"))
+        seconds = time.perf_counter() - started
+        results["naive_events_per_s"] = naive_n / seconds
+
+        # 3. raw insert of the same payloads into a table of the same shape
+        results["raw_rows_per_s"] = raw_insert_rate(c, region, n)
+
+        # 4. projections: rebuild from zero over everything written
+        head = c.store.max_position()
+        started = time.perf_counter()
+        c.runner.rebuild()
+        seconds = time.perf_counter() - started
+        results["catch_up_events_per_s"] = head / seconds
+        results["events"] = head
+    return results
+
+
+def raw_insert_rate(c: Container, region: Region, n: int) -> float:
+    """Encode payloads batch by batch (not timed), insert them (timed)."""
+    from eventsourcing.persistence import StoredEvent
+
+    from infra.bulk_posting import MONTH_TOPIC, POSTED_TOPIC
+
+    store = c.store
+    poster = BulkPoster(store, c.policy, "bench-raw")
+    employers = {code: c.ledger.employer(code) for code in region.employers}
+    table = "bench_raw_events"
+    if store.is_postgres:
+        ddl = (f'CREATE TABLE "{c.settings.pg_schema}".{table} (originator_id uuid NOT NULL,'
+               " originator_version bigint NOT NULL, topic text, state bytea,"
+               " notification_id bigserial, PRIMARY KEY (originator_id, originator_version))")
+    else:
+        ddl = (f"CREATE TABLE {table} (originator_id TEXT, originator_version INTEGER,"
+               " topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))")
+    with store.raw_events_cursor() as cur:
+        cur.execute(ddl)
+    timestamp = store.timestamp_state(store.now())
+    insert_seconds = 0.0
+    from domain.assessment import posting_journal
+
+    for batch in chunks(region.requests(n, Period(2023, 1)), BATCH_SIZE_MAX):
+        events = []
+        for r in batch:
+            employer = employers[r.employer_code]
+            pid = Person.create_id(c.settings.region_code, r.id_number)
+            lines = poster._assess(r, r.period, employer, pid, 1)
+            state = {"timestamp": timestamp, "originator_topic": MONTH_TOPIC,
+                     "person_id": str(pid), "employer_code": employer.credit_code,
+                     "period": r.period, "lines": lines,
+                     "journal": posting_journal(str(pid), lines), "source": "bench-raw"}
+            events.append(StoredEvent(uuid.uuid4(), 1, POSTED_TOPIC, store.encode_state(state)))
+        started = time.perf_counter()
+        with store.raw_events_cursor() as cur:
+            if store.is_postgres:
+                with cur.copy(f'COPY "{c.settings.pg_schema}".{table} (originator_id,'
+                              " originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
+                              ) as copy:
+                    copy.set_types(["uuid", "int8", "text", "bytea"])
+                    for e in events:
+                        copy.write_row((e.originator_id, 1, e.topic, e.state))
+            else:
+                cur.executemany(f"INSERT INTO {table} VALUES (?,?,?,?)",
+                                [(e.originator_id.hex, 1, e.topic, e.state) for e in events])
+        insert_seconds += time.perf_counter() - started
+    return n / insert_seconds
+
+
+def pg_database(admin_dsn: str) -> tuple[str, str]:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"shebao_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    info = conninfo_to_dict(admin_dsn)
+    info["dbname"] = name
+    return name, make_conninfo(**info)
+
+
+def drop_pg_database(admin_dsn: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="person-months, bulk path")
+    parser.add_argument("--naive-n", type=int, default=3_000, help="person-months, naive path")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--pg-dsn", default=os.environ.get("SHEBAO_BENCH_PG_DSN")
+                        or os.environ.get("SHEBAO_TEST_PG_DSN"),
+                        help="admin DSN; a database is created for the run and dropped")
+    args = parser.parse_args()
+    rows: list[tuple[str, dict[str, float]]] = []
+    for backend in args.backends.split(","):
+        tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
+        try:
+            if backend == "postgres":
+                if not args.pg_dsn:
+                    print("postgres: skipped (give --pg-dsn or SHEBAO_BENCH_PG_DSN)",
+                          file=sys.stderr)
+                    continue
+                name, dsn = pg_database(args.pg_dsn)
+                try:
+                    settings = Settings(data_dir=tmp, pg_dsn=dsn)
+                    rows.append((backend, bench_backend(settings, args.n, args.naive_n)))
+                finally:
+                    drop_pg_database(args.pg_dsn, name)
+            else:
+                rows.append((backend, bench_backend(Settings(data_dir=tmp), args.n,
+                                                    args.naive_n)))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"{backend}: done", file=sys.stderr)
+
+    print(f"\nN = {args.n:,} person-months (5 insurances each) bulk; {args.naive_n:,} naive\n")
+    print(f"{'backend':<10}{'bulk ev/s':>12}{'naive ev/s':>12}{'raw rows/s':>12}"
+          f"{'bulk/naive':>12}{'bulk/raw':>10}{'catch-up ev/s':>15}")
+    for backend, r in rows:
+        print(f"{backend:<10}{r['bulk_events_per_s']:>12,.0f}{r['naive_events_per_s']:>12,.0f}"
+              f"{r['raw_rows_per_s']:>12,.0f}"
+              f"{r['bulk_events_per_s'] / r['naive_events_per_s']:>11.1f}×"
+              f"{r['bulk_events_per_s'] / r['raw_rows_per_s']:>9.2f}×"
+              f"{r['catch_up_events_per_s']:>15,.0f}")
+    print(f"\npeak RSS {peak_rss_mib():.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
