@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -45,8 +46,7 @@ POSTED_TOPIC = Store.topic(ContributionMonth.Posted)
 MONTH_TOPIC = Store.topic(ContributionMonth)
 
 
-@dataclass(frozen=True, slots=True)
-class PostingRequest:
+class PostingRequest(NamedTuple):
     id_number: str
     employer_code: str
     period: str
@@ -74,6 +74,18 @@ class LineOutcome(NamedTuple):
     field: str = ""
     message: str = ""
     total_fen: int = 0
+
+
+@dataclass
+class _Prepared:
+    """A batch made ready to append: its new events, and what is known of every line."""
+
+    batch: list[PostingRequest]
+    offset: int
+    outcomes: dict[int, LineOutcome] = field(default_factory=dict)
+    events: list[StoredEvent] = field(default_factory=list)
+    totals: list[tuple[int, int]] = field(default_factory=list)  # (line index, total fen)
+    existing: list[tuple[int, PostingRequest]] = field(default_factory=list)
 
 
 @dataclass
@@ -131,46 +143,96 @@ class BulkPoster:
         self._persons: dict[UUID, tuple[int, Person]] = {}
         self._schedules: dict[tuple[Any, ...], RateSchedule] = {}
         self._codes: dict[str, str] = {}
+        self._periods: dict[str, str] = {}
 
     def post(self, requests: Iterable[PostingRequest],
              progress: Callable[[int], None] | None = None,
              batch_size: int = BATCH_SIZE_MAX) -> BulkResult:
+        """Post in batches. On PostgreSQL two stages overlap: while a writer thread appends
+        batch k (psycopg releases the GIL), this thread prepares batch k+1. A month in both
+        batches makes k+1's append fail on the primary key; k+1 is then redone alone."""
         result = BulkResult()
         offset = 0
-        for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
-            outcomes, position = self._post_batch(batch, offset)
-            result.outcomes.extend(outcomes)
-            result.position = max(result.position, position)
-            offset += len(batch)
-            if progress:
-                progress(len(batch))
+        if not self.store.is_postgres:
+            # SQLite: sqlite3 holds the GIL for most of an executemany, so a writer thread only
+            # adds hand-over cost (measured 16.0k against 14.8k lines/s): one thread.
+            for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
+                outcomes, position = self._post_batch(batch, offset, check_months=False)
+                self._collect(result, (outcomes, position, len(batch)), progress)
+                offset += len(batch)
+            return result
+        pending: tuple[_Prepared, Future[int]] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-append") as writer:
+            for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
+                prepared = self._prepare_paused_gc(batch, offset, check_months=False)
+                if pending is not None:
+                    self._collect(result, self._complete(*pending), progress)
+                pending = (prepared, writer.submit(self.store.append, prepared.events))
+                offset += len(batch)
+            if pending is not None:
+                self._collect(result, self._complete(*pending), progress)
         return result
+
+    @staticmethod
+    def _collect(result: BulkResult, done: tuple[list[LineOutcome], int, int],
+                 progress: Callable[[int], None] | None) -> None:
+        outcomes, position, lines = done
+        result.outcomes.extend(outcomes)
+        result.position = max(result.position, position)
+        if progress:
+            progress(lines)
+
+    def _complete(self, prepared: _Prepared, appended: Future[int]
+                  ) -> tuple[list[LineOutcome], int, int]:
+        try:
+            position = appended.result() if prepared.events else 0
+        except IntegrityError:
+            # A month exists already (a replay, a re-posting, or the batch before had it):
+            # redo this batch alone, checking every month.
+            outcomes, position = self._post_batch(prepared.batch, prepared.offset)
+            return outcomes, position, len(prepared.batch)
+        outcomes, position = self._finish(prepared, position)
+        return outcomes, position, len(prepared.batch)
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def _post_batch(self, batch: list[PostingRequest], offset: int
-                    ) -> tuple[list[LineOutcome], int]:
+    def _prepare_paused_gc(self, batch: list[PostingRequest], offset: int,
+                           check_months: bool = True) -> _Prepared:
         # A batch allocates thousands of small lists that live until it is written; the cyclic
         # GC would scan them over and over (measured: the journal step 5× slower). Nothing
-        # here makes reference cycles, so pause it for the batch.
+        # here makes reference cycles, so pause it while preparing.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for _attempt in range(APPEND_RETRIES_MAX):
-                try:
-                    return self._try_batch(batch, offset)
-                except IntegrityError:
-                    continue  # a concurrent writer posted one of these months: look again
+            return self._prepare(batch, offset, check_months)
         finally:
             if gc_was_enabled:
                 gc.enable()
+
+    def _post_batch(self, batch: list[PostingRequest], offset: int, check_months: bool = True
+                    ) -> tuple[list[LineOutcome], int]:
+        """One batch, sequentially: prepare, append, finish. On a primary-key conflict (a month
+        on record, or a concurrent writer) it is prepared again with every month checked."""
+        for _attempt in range(APPEND_RETRIES_MAX):
+            prepared = self._prepare_paused_gc(batch, offset, check_months)
+            try:
+                position = self.store.append(prepared.events) if prepared.events else 0
+            except IntegrityError:
+                check_months = True
+                continue
+            return self._finish(prepared, position)
         raise Conflict("concurrent_update", "the batch kept conflicting with another writer;"
                        " send it again")
 
-    def _try_batch(self, batch: list[PostingRequest], offset: int
-                   ) -> tuple[list[LineOutcome], int]:
-        outcomes: dict[int, LineOutcome] = {}
+    def _prepare(self, batch: list[PostingRequest], offset: int,
+                 check_months: bool = True) -> _Prepared:
+        """Validate, assess and encode a batch. With `check_months=False` the months are assumed
+        new (the common case: a month's file): if one exists, the append fails on the primary
+        key and the batch is prepared again with the check, so nothing is ever posted twice."""
+        prepared = _Prepared(batch, offset)
+        outcomes = prepared.outcomes
         parsed: list[tuple[int, PostingRequest, UUID, UUID, UUID, str]] = []
+        periods = self._periods
         for i, r in enumerate(batch, offset):
             try:
                 number = check_id_number(r.id_number)
@@ -178,7 +240,9 @@ class BulkPoster:
                 if code is None:
                     code = parse_credit_code(r.employer_code, "employer_code")
                     self._codes[r.employer_code] = code
-                period = str(parse_period(r.period))
+                period = periods.get(r.period)
+                if period is None:
+                    period = periods[r.period] = str(parse_period(r.period))
             except DomainError as e:
                 outcomes[i] = _rejected(i, e)
                 continue
@@ -189,16 +253,15 @@ class BulkPoster:
         # Persons and months: does it exist (a PK lookup each). Employers (few per batch): their
         # version, which keeps the employer cache exact. Persons' versions only when a line
         # needs the declared base from the Person aggregate.
-        exists = self.store.existing([u for p in parsed for u in (p[2], p[4])])
+        exists = self.store.existing(
+            [u for p in parsed for u in ((p[2], p[4]) if check_months else (p[2],))])
         versions = self.store.versions({p[3] for p in parsed})
         needs_person = {p[2] for p in parsed if p[1].base_fen is None}
         if needs_person:
             versions.update(self.store.versions(needs_person))
         timestamp = self.store.timestamp_state(self.store.now())
-        new_events: list[StoredEvent] = []
-        new_totals: list[tuple[int, int]] = []
-        existing: list[tuple[int, PostingRequest]] = []
-        seen_months: dict[UUID, tuple[int, list[list[Any]], str]] = {}
+        seen_months: dict[UUID, tuple[list[list[Any]], str]] = {}
+        encode = self.store.encode_state
         for i, r, person_uuid, employer_uuid, month_uuid, period in parsed:
             try:
                 if person_uuid not in exists:
@@ -217,11 +280,11 @@ class BulkPoster:
                 outcomes[i] = _rejected(i, e)
                 continue
             if month_uuid in exists:
-                existing.append((i, r))
+                prepared.existing.append((i, r))
                 continue
             twin = seen_months.get(month_uuid)
             if twin is not None:  # the same month twice in one batch
-                if twin[1] == lines and twin[2] == employer.credit_code:
+                if twin[0] == lines and twin[1] == employer.credit_code:
                     outcomes[i] = LineOutcome(i, "duplicate", total_fen=_total(lines))
                 else:
                     outcomes[i] = LineOutcome(
@@ -230,7 +293,7 @@ class BulkPoster:
                 continue
             person_key = str(person_uuid)
             journal = posting_journal(person_key, lines)  # asserts that it balances
-            seen_months[month_uuid] = (i, lines, employer.credit_code)
+            seen_months[month_uuid] = (lines, employer.credit_code)
             state = {
                 "timestamp": timestamp,
                 "originator_topic": MONTH_TOPIC,
@@ -241,20 +304,21 @@ class BulkPoster:
                 "journal": journal,
                 "source": self.source,
             }
-            new_events.append(StoredEvent(month_uuid, 1, POSTED_TOPIC,
-                                          self.store.encode_state(state)))
-            new_totals.append((i, _total(lines)))
+            prepared.events.append(StoredEvent(month_uuid, 1, POSTED_TOPIC, encode(state)))
+            prepared.totals.append((i, _total(lines)))
+        return prepared
 
-        position = self.store.append(new_events) if new_events else 0
-        for i, total in new_totals:
+    def _finish(self, prepared: _Prepared, position: int) -> tuple[list[LineOutcome], int]:
+        outcomes = prepared.outcomes
+        for i, total in prepared.totals:
             outcomes[i] = LineOutcome(i, "posted", total_fen=total)
         # Months already on record go one by one through the single path (rare: re-posting
         # after a reversal, or a replayed file).
-        if existing:
+        if prepared.existing:
             from infra.ledger_service import LedgerService
 
             service = LedgerService(self.store, self.policy)
-            for i, r in existing:
+            for i, r in prepared.existing:
                 try:
                     before = self.store.max_position()
                     done = service.post_contribution(

@@ -173,8 +173,11 @@ class LedgerService:
         Employer.check_registration(name, employer_type, risk_class)
         day = parse_day(registered_on, "registered_on") if registered_on else (
             (today or date.today()).isoformat())
+        # The digest covers the request as sent: a default date must not make tomorrow's
+        # replay of the same request look like a different one.
         payload = {"credit_code": code, "name": name.strip(), "employer_type": employer_type,
-                   "risk_class": risk_class, "industry": industry, "registered_on": day}
+                   "risk_class": risk_class, "industry": industry,
+                   "registered_on": registered_on}
 
         def decide() -> Decision:
             existing: Employer | None = self._get(Employer.create_id(self.region_code, code))
@@ -190,7 +193,11 @@ class LedgerService:
                         field="credit_code",
                     )
                 return Decision([], result)
-            return Decision([Employer(region_code=self.region_code, **payload)], result)
+            return Decision([Employer(
+                region_code=self.region_code, credit_code=code, name=payload["name"],
+                employer_type=employer_type, risk_class=risk_class, industry=industry,
+                registered_on=day,
+            )], result)
 
         return self.execute("register_employer", payload, decide, idempotency_key)
 
@@ -208,7 +215,8 @@ class LedgerService:
                 "registered_before_birth", "registered_on is before the birth date in the ID",
                 field="registered_on",
             )
-        payload = {"id_number": rid.number, "name": name.strip(), "registered_on": day}
+        payload = {"id_number": rid.number, "name": name.strip(),
+                   "registered_on": registered_on}
         pid = Person.create_id(self.region_code, rid.number)
 
         def decide() -> Decision:

@@ -37,12 +37,13 @@ class Queries:
         }
 
     def account_entries(self, person_id: str, insurance: str = PENSION,
-                        limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+                        limit: int = 500, offset: int = 0,
+                        as_of: str | None = None) -> list[dict[str, Any]]:
         rows = self.views.query(
             "SELECT effective_date, period, kind, amount_fen, position, recorded_at"
             " FROM person_account_entries WHERE person_id = ? AND insurance = ?"
-            " ORDER BY effective_date, position LIMIT ? OFFSET ?",
-            (person_id, insurance, limit, offset),
+            " AND effective_date <= ? ORDER BY effective_date, position LIMIT ? OFFSET ?",
+            (person_id, insurance, as_of or "9999-12-31", limit, offset),
         )
         return [
             {"effective_date": d, "period": p, "kind": k, "amount_fen": int(a),

@@ -177,14 +177,14 @@ class Store:
         chunk = 500
         with self.datastore.transaction(commit=False) as c:
             for i in range(0, len(wanted), chunk):
-                part = wanted[i : i + chunk]
+                by_hex = {u.hex: u for u in wanted[i : i + chunk]}
                 c.execute(
                     f"SELECT originator_id FROM {self._events_table}"
                     f" WHERE originator_version = 1 AND originator_id IN"
-                    f" ({','.join('?' * len(part))})",
-                    [u.hex for u in part],
+                    f" ({','.join('?' * len(by_hex))})",
+                    list(by_hex),
                 )
-                found.update(UUID(row[0]) for row in c.fetchall())
+                found.update(by_hex[row[0]] for row in c.fetchall())
         return found
 
     def notifications(self, after: int, limit: int, stop: int | None = None,

@@ -47,13 +47,10 @@ def get_account(
     container.policy.insurance(insurance, "insurance")
     day = as_of.isoformat() if as_of else None
     balance = container.queries.account_balance(person_id, day, insurance)
-    rows = container.queries.account_entries(person_id, insurance, limit, offset)
-    # Entries come ordered by effective date, so those after `as_of` are the page's tail.
-    entries = [r for r in rows if day is None or r["effective_date"] <= day]
+    rows = container.queries.account_entries(person_id, insurance, limit, offset, as_of=day)
     return AccountView(
-        **balance, entries=[AccountEntry.model_validate(e) for e in entries], limit=limit,
-        offset=offset, position=position,
-        next_offset=next_offset(offset, limit, len(rows)) if len(entries) == len(rows) else None,
+        **balance, entries=[AccountEntry.model_validate(e) for e in rows], limit=limit,
+        offset=offset, position=position, next_offset=next_offset(offset, limit, len(rows)),
     )
 
 
