@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from domain.identity import id_number_check_char, uscc_check_char
 from infra.bootstrap import Container
+from projections.funds import bucket
 
 AREA_CODE = "440781"
 SEED_YEAR = 2023
@@ -72,3 +74,37 @@ def seed_region(
         numbers.append(number)
         person_ids.append(str(done.result["person_id"]))
     return SeededRegion(employer_code, tuple(numbers), tuple(person_ids))
+
+
+def all_events(container: Container, page_size: int = 1000) -> list[Any]:
+    """Every stored event, decoded by the library, oldest first."""
+    store = container.store
+    events: list[Any] = []
+    after = 0
+    while True:
+        page = store.notifications(after, page_size)
+        if not page:
+            return events
+        events.extend(store.app.mapper.to_domain_event(n) for n in page)
+        after = page[-1].id
+
+
+def journal_sums(container: Container) -> dict[str, tuple[int, int]]:
+    """(debit, credit) per account as FundBalances buckets them, summed straight from the
+    journals of every stored event: the reference the read model must agree with."""
+    sums: dict[str, list[int]] = {}
+    for event in all_events(container):
+        for account, debit, credit in getattr(event, "journal", None) or ():
+            row = sums.setdefault(bucket(account), [0, 0])
+            row[0] += debit
+            row[1] += credit
+    return {account: (d, c) for account, (d, c) in sums.items()}
+
+
+def read_model_rows(container: Container) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read model, in a stable order."""
+    views = container.views
+    return {
+        table: sorted(tuple(row) for row in views.query(f"SELECT * FROM {table}"))
+        for table in ("person_account_entries", "contribution_history", "fund_balances")
+    }
