@@ -3,12 +3,16 @@ number, and a small seeded region. Everything here is invented; the check charac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from domain.identity import id_number_check_char, uscc_check_char
 from infra.bootstrap import Container
+from infra.settings import Settings
 from projections.funds import bucket
 
 AREA_CODE = "440781"
@@ -108,3 +112,18 @@ def read_model_rows(container: Container) -> dict[str, list[tuple[Any, ...]]]:
         table: sorted(tuple(row) for row in views.query(f"SELECT * FROM {table}"))
         for table in ("person_account_entries", "contribution_history", "fund_balances")
     }
+
+
+_fresh_regions = itertools.count(1)
+
+
+@contextmanager
+def fresh_container(settings: Settings) -> Iterator[Container]:
+    """A new, empty region beside the test's own (its own SQLite directory, or its own schema in
+    the test's PostgreSQL database): for hypothesis examples, which share one `settings`."""
+    region_code = f"{990000 + next(_fresh_regions) % 10000:06d}"
+    container = Container.open(replace(settings, region_code=region_code))
+    try:
+        yield container
+    finally:
+        container.close()

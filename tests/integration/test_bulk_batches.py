@@ -1,0 +1,82 @@
+"""A bulk file is cut into bounded batches (on PostgreSQL the next batch is prepared while the
+previous one is written). However the lines fall into batches, each line gets exactly one
+outcome, a month is never posted twice, and the statuses are those of one big batch."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from infra.bootstrap import Container
+from infra.bulk_posting import BulkPoster, PostingRequest
+from infra.settings import Settings
+from tests.helpers import fresh_container, seed_region
+
+CONFLICT_CODES = {"month_twice_in_batch", "month_already_posted"}
+
+
+def post(container: Container, requests: list[PostingRequest],
+         batch_size: int) -> list[tuple[str, str]]:
+    result = BulkPoster(container.store, container.policy, "test").post(
+        requests, batch_size=batch_size)
+    assert [o.index for o in result.outcomes] == list(range(len(requests)))
+    assert result.position == container.store.max_position()
+    return [(o.status, o.code) for o in result.outcomes]
+
+
+def test_a_month_repeated_in_a_later_batch_is_a_duplicate_or_a_conflict(
+        container: Container) -> None:
+    region = seed_region(container, persons=2)
+    a, b = region.id_numbers
+    code = region.employer_code
+    requests = [
+        PostingRequest(a, code, "2023-01"), PostingRequest(b, code, "2023-01"),  # batch 1
+        PostingRequest(a, code, "2023-01"), PostingRequest(b, code, "2023-02"),  # batch 2
+        PostingRequest(b, code, "2023-01", base_fen=900_000),  # batch 3
+        PostingRequest(a, code, "2023-02"),
+    ]
+    assert post(container, requests, batch_size=2) == [
+        ("posted", ""), ("posted", ""),
+        ("duplicate", ""), ("posted", ""),
+        ("rejected", "month_already_posted"), ("posted", ""),
+    ]
+    container.runner.catch_up()
+    months = sorted((h["period"], h["kind"]) for p in region.person_ids
+                    for h in container.queries.history(p))
+    assert months == [("2023-01", "posted")] * 2 + [("2023-02", "posted")] * 2
+
+
+def one_batch_statuses(requests: list[PostingRequest]) -> list[str]:
+    """The first line of a month is posted, a later identical one is a duplicate, a later
+    different one is rejected."""
+    first: dict[tuple[str, str], int | None] = {}
+    statuses = []
+    for r in requests:
+        key = (r.id_number, r.period)
+        if key not in first:
+            first[key] = r.base_fen
+            statuses.append("posted")
+        else:
+            statuses.append("duplicate" if first[key] == r.base_fen else "rejected")
+    return statuses
+
+
+@hypothesis_settings(max_examples=10, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(st.integers(0, 2), st.sampled_from(("2023-01", "2023-02")),
+                                st.sampled_from((None, 900_000))), min_size=1, max_size=12),
+       batch_size=st.integers(1, 5))
+def test_the_statuses_do_not_depend_on_how_the_file_is_batched(
+        settings: Settings, lines: list[tuple[int, str, int | None]], batch_size: int) -> None:
+    with fresh_container(settings) as container:
+        region = seed_region(container, persons=3)
+        requests = [PostingRequest(region.id_numbers[p], region.employer_code, month, base)
+                    for p, month, base in lines]
+        got = post(container, requests, batch_size)
+        assert [status for status, _code in got] == one_batch_statuses(requests)
+        assert {code for status, code in got if status == "rejected"} <= CONFLICT_CODES
+        months = {(r.id_number, r.period) for r in requests}
+        container.runner.catch_up()
+        history = [h for p in region.person_ids for h in container.queries.history(p)]
+        assert len(history) == len(months)  # each month posted exactly once
