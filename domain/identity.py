@@ -38,7 +38,7 @@ class ResidentId:
 def check_id_number(text: str, field: str = "id_number") -> str:
     """The normalised ID number if it is valid (check character and birth date), else raise.
     The lean form of `parse_id_number` for the bulk path: no object is built when valid."""
-    if (len(text) == 18 and text[:17].isdigit()
+    if (len(text) == 18 and text.isascii() and text[:17].isdigit()
             and text[17] == id_number_check_char(text[:17]) and _birth_date_ok(text)):
         return text
     return parse_id_number(text, field).number  # raises with the precise reason
@@ -56,7 +56,8 @@ def _birth_date_ok(number: str) -> bool:
 
 def parse_id_number(text: str, field: str = "id_number") -> ResidentId:
     number = text.strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or not (
+    # isascii: str.isdigit() is also true for fullwidth and other non-ASCII digits.
+    if len(number) != 18 or not number.isascii() or not number[:17].isdigit() or not (
         number[17].isdigit() or number[17] == "X"
     ):
         raise ValidationFailed(

@@ -49,10 +49,13 @@ def yuan_text_to_fen(text: str, field: str) -> int:
     """Parse a yuan amount such as "1234.56" into fen; more than two decimals is an error."""
     try:
         amount = Decimal(text.strip())
+        finite = amount.is_finite()
     except (InvalidOperation, AttributeError):
+        finite = False
+    if not finite:
         raise ValidationFailed(
             "amount_not_a_number", f"{field}: {text!r} is not an amount in yuan", field=field
-        ) from None
+        )
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise ValidationFailed(

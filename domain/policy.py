@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.errors import ValidationFailed
@@ -68,20 +68,81 @@ def _dated_lookup(rows: list[Any], on: date) -> Any | None:
     return rows[i - 1] if i else None
 
 
-def _decimal(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: write rates as quoted decimal strings, got {value!r}")
-    rate = Decimal(value)
-    if not Decimal(0) <= rate < Decimal(1):
-        raise ValueError(f"{where}: rate {value} is outside [0, 1)")
-    return rate
+_MISSING = object()
 
 
-def _source(row: dict[str, Any], where: str) -> str:
-    source = row.get("source")
-    if not isinstance(source, str) or not source:
-        raise ValueError(f"{where}: every policy value needs a `source` (a DOMAIN.md key)")
-    return source
+class _Row:
+    """One entry of a policy file, read field by field; every error names file, entry, key."""
+
+    def __init__(self, file: str, table: str, index: int, row: Any) -> None:
+        self.where = f"{file} {table}[{index}]"
+        if not isinstance(row, dict):
+            raise ValueError(f"{self.where}: expected a table of keys, got {row!r}")
+        self.row = row
+
+    def _get(self, key: str, default: Any = _MISSING) -> Any:
+        value = self.row.get(key, default)
+        if value is _MISSING:
+            raise ValueError(f"{self.where}: `{key}` is missing")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{self.where}: `{key}` must be non-empty text, got {value!r}")
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{self.where}: `{key}` must be a whole number, got {value!r}")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self._get(key)
+        if not isinstance(value, bool):
+            raise ValueError(f"{self.where}: `{key}` must be true or false, got {value!r}")
+        return value
+
+    def day(self, key: str) -> date:
+        value = self._get(key)
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise ValueError(
+                f"{self.where}: `{key}` must be a TOML date (2019-05-01, unquoted), got {value!r}")
+        return value
+
+    def rate(self, key: str, default: str | None = None) -> Decimal:
+        value = self._get(key, default if default is not None else _MISSING)
+        if not isinstance(value, str):
+            raise ValueError(
+                f"{self.where}: `{key}`: write rates as quoted decimal strings, got {value!r}")
+        try:
+            rate = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{self.where}: `{key}` {value!r} is not a number") from None
+        if not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
+            raise ValueError(f"{self.where}: `{key}` rate {value} is outside [0, 1)")
+        return rate
+
+    def source(self) -> str:
+        value = self.row.get("source")
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{self.where}: every policy value needs a `source` (a DOMAIN.md key)")
+        return value
+
+
+def _rows(docs: dict[str, dict[str, Any]], name: str, table: str) -> list[_Row]:
+    file = f"{name}.toml"
+    doc = docs.get(name)
+    if not isinstance(doc, dict) or not isinstance(doc.get(table), list):
+        raise ValueError(f"{file}: expected an array of [[{table}]] entries")
+    return [_Row(file, table, i, row) for i, row in enumerate(doc[table])]
+
+
+def _unique(seen: set[Any], key: Any, where: str, what: str) -> None:
+    if key in seen:
+        raise ValueError(f"{where}: {what} is given twice; keep one entry")
+    seen.add(key)
 
 
 @dataclass
@@ -96,61 +157,61 @@ class PolicyTables:
     @classmethod
     def from_documents(cls, docs: dict[str, dict[str, Any]]) -> PolicyTables:
         """Build from parsed data files (name → TOML document). Raises ValueError naming the
-        file and entry at fault, so that a bad policy file stops start-up with a clear reason."""
+        file, entry and key at fault, so that a bad policy file stops start-up with a clear
+        reason; ambiguous data (the same year or date twice) is refused, not resolved."""
         insurances: dict[str, Insurance] = {}
-        for i, row in enumerate(docs["insurances"]["insurance"]):
-            where = f"insurances.toml insurance[{i}]"
-            insurances[row["code"]] = Insurance(
-                code=str(row["code"]),
-                name_zh=row["name_zh"],
-                name_en=row["name_en"],
-                employer_only=bool(row["employer_only"]),
-            )
+        for r in _rows(docs, "insurances", "insurance"):
+            code = r.text("code")
+            _unique(set(insurances), code, r.where, f"insurance {code}")
+            insurances[code] = Insurance(code, r.text("name_zh"), r.text("name_en"),
+                                         r.boolean("employer_only"))
         rates: dict[str, list[InsuranceRate]] = {}
-        for i, row in enumerate(docs["rates"]["rate"]):
-            where = f"rates.toml rate[{i}]"
-            if row["insurance"] not in insurances:
-                raise ValueError(f"{where}: unknown insurance {row['insurance']!r}")
+        seen: set[Any] = set()
+        for r in _rows(docs, "rates", "rate"):
+            insurance = r.text("insurance")
+            if insurance not in insurances:
+                raise ValueError(f"{r.where}: unknown insurance {insurance!r}")
             rate = InsuranceRate(
-                insurance=row["insurance"],
-                effective_from=row["effective_from"],
-                employer_rate=_decimal(row["employer"], where),
-                individual_rate=_decimal(row["individual"], where),
-                personal_account_rate=_decimal(row.get("personal_account", "0"), where),
-                source=_source(row, where),
+                insurance=insurance,
+                effective_from=r.day("effective_from"),
+                employer_rate=r.rate("employer"),
+                individual_rate=r.rate("individual"),
+                personal_account_rate=r.rate("personal_account", "0"),
+                source=r.source(),
             )
             if rate.personal_account_rate > rate.individual_rate:
-                raise ValueError(f"{where}: personal_account share exceeds the individual rate")
-            rates.setdefault(rate.insurance, []).append(rate)
+                raise ValueError(f"{r.where}: personal_account share exceeds the individual rate")
+            _unique(seen, (insurance, rate.effective_from), r.where,
+                    f"a rate of {insurance} from {rate.effective_from}")
+            rates.setdefault(insurance, []).append(rate)
         for rows in rates.values():
-            rows.sort(key=lambda r: r.effective_from)
+            rows.sort(key=lambda x: x.effective_from)
         wi: dict[int, list[WorkInjuryClassRate]] = {}
-        for i, row in enumerate(docs["work_injury"]["class_rate"]):
-            where = f"work_injury.toml class_rate[{i}]"
-            risk_class = int(row["risk_class"])
+        seen = set()
+        for r in _rows(docs, "work_injury", "class_rate"):
+            risk_class = r.integer("risk_class")
             if not 1 <= risk_class <= 8:
-                raise ValueError(f"{where}: risk class must be 1..8")
-            wi.setdefault(risk_class, []).append(
-                WorkInjuryClassRate(
-                    risk_class, row["effective_from"], _decimal(row["rate"], where),
-                    _source(row, where),
-                )
-            )
+                raise ValueError(f"{r.where}: risk class must be 1..8, got {risk_class}")
+            class_rate = WorkInjuryClassRate(risk_class, r.day("effective_from"), r.rate("rate"),
+                                             r.source())
+            _unique(seen, (risk_class, class_rate.effective_from), r.where,
+                    f"class {risk_class} from {class_rate.effective_from}")
+            wi.setdefault(risk_class, []).append(class_rate)
         for rows_wi in wi.values():
-            rows_wi.sort(key=lambda r: r.effective_from)
+            rows_wi.sort(key=lambda x: x.effective_from)
         bounds: dict[int, BaseBounds] = {}
-        for i, row in enumerate(docs["base_bounds"]["bounds"]):
-            where = f"base_bounds.toml bounds[{i}]"
-            b = BaseBounds(int(row["year"]), int(row["floor_fen"]), int(row["cap_fen"]),
-                           _source(row, where))
+        for r in _rows(docs, "base_bounds", "bounds"):
+            b = BaseBounds(r.integer("year"), r.integer("floor_fen"), r.integer("cap_fen"),
+                           r.source())
             if not 0 < b.floor_fen < b.cap_fen:
-                raise ValueError(f"{where}: need 0 < floor_fen < cap_fen")
+                raise ValueError(f"{r.where}: need 0 < floor_fen < cap_fen")
+            _unique(set(bounds), b.year, r.where, f"year {b.year}")
             bounds[b.year] = b
         interest: dict[int, InterestRate] = {}
-        for i, row in enumerate(docs["interest"]["rate"]):
-            where = f"interest.toml rate[{i}]"
-            r = InterestRate(int(row["year"]), _decimal(row["rate"], where), _source(row, where))
-            interest[r.year] = r
+        for r in _rows(docs, "interest", "rate"):
+            ir = InterestRate(r.integer("year"), r.rate("rate"), r.source())
+            _unique(set(interest), ir.year, r.where, f"year {ir.year}")
+            interest[ir.year] = ir
         return cls(insurances, rates, wi, bounds, interest)
 
     # -- lookups -------------------------------------------------------------------------

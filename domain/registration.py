@@ -40,6 +40,18 @@ class Employer(Aggregate):
         self.industry = industry
         self.registered_on = registered_on
         self.work_injury_float = "1"
+        # [effective_from (YYYY-MM-DD), risk class], oldest first; the first holds from the start
+        self.risk_classes: list[list[Any]] = [["0001-01-01", risk_class]]
+
+    def risk_class_on(self, period: str) -> int:
+        """The risk class in force on the first day of a YYYY-MM period: a month before a
+        change (back-pay, a re-posting) keeps the class it had."""
+        day = f"{period}-01"
+        found = self.risk_classes[0][1]
+        for effective_from, risk_class in self.risk_classes:
+            if effective_from <= day:
+                found = risk_class
+        return int(found)
 
     @staticmethod
     def check_registration(name: str, employer_type: str, risk_class: int) -> None:
@@ -62,11 +74,19 @@ class Employer(Aggregate):
         self.check_registration(self.name, self.employer_type, risk_class)
         if risk_class == self.risk_class:
             raise Conflict("risk_class_unchanged", f"risk class is already {risk_class}")
+        if effective_from <= self.risk_classes[-1][0]:
+            raise ValidationFailed(
+                "risk_class_change_out_of_order",
+                f"effective_from {effective_from} must be after the last change "
+                f"({self.risk_classes[-1][0]})",
+                field="effective_from",
+            )
         self._risk_class_changed(risk_class=risk_class, effective_from=effective_from)
 
     @event("RiskClassChanged")
     def _risk_class_changed(self, risk_class: int, effective_from: str) -> None:
         self.risk_class = risk_class
+        self.risk_classes.append([effective_from, risk_class])
 
 
 class Person(Aggregate):

@@ -117,7 +117,7 @@ def prepare_posting(policy: PolicyTables, request: PostingRequest, person: Perso
     else:
         require_fen(base_fen, "base_fen")
     insurances = request.insurances or EMPLOYEE_INSURANCES
-    lines = assess_month(policy, period, base_fen, employer.risk_class, insurances,
+    lines = assess_month(policy, period, base_fen, employer.risk_class_on(str(period)), insurances,
                          Decimal(employer.work_injury_float))
     person_id = str(person.id)
     return PreparedPosting(person_id, employer.credit_code, str(period), lines,
@@ -354,10 +354,11 @@ class BulkPoster:
                                        field="base_fen")
         else:
             require_fen(base_fen, "base_fen")
-        key = (period, employer.risk_class, employer.work_injury_float, r.insurances)
+        risk_class = employer.risk_class_on(period)
+        key = (period, risk_class, employer.work_injury_float, r.insurances)
         schedule = self._schedules.get(key)
         if schedule is None:
-            schedule = rate_schedule(self.policy, parse_period(period), employer.risk_class,
+            schedule = rate_schedule(self.policy, parse_period(period), risk_class,
                                      r.insurances or EMPLOYEE_INSURANCES,
                                      Decimal(employer.work_injury_float))
             if len(self._schedules) >= SCHEDULE_CACHE_MAX:

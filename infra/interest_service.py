@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.errors import Conflict
 from domain.interest import compute_year_interest
 from domain.interest_year import InterestYear
 from domain.policy import PolicyTables
@@ -34,6 +35,17 @@ def credit_interest(store: Store, policy: PolicyTables, runner: ProjectionRunner
                     progress: Callable[[int], None] | None = None) -> InterestRun:
     rate = policy.interest_rate(year).rate
     inputs_position = runner.catch_up()
+    # The opening balance of `year` includes the interest of year-1: crediting out of order
+    # would record a short opening balance for good (the year is then skipped as done).
+    missing = queries.accounts_without_interest(year - 1)
+    if missing:
+        raise Conflict(
+            "interest_previous_year_missing",
+            f"{missing} pension accounts have a balance at the end of {year - 1} but no "
+            f"interest for {year - 1}; credit {year - 1} first (shebao interest credit "
+            f"{year - 1})",
+            field="year",
+        )
     run = InterestRun(year, str(rate), position=inputs_position)
     pending: list[tuple[str, InterestYear]] = []
 

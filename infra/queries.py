@@ -81,6 +81,19 @@ class Queries:
                            "normal_side": "credit" if is_credit_normal(account) else "debit"})
         return result
 
+    def accounts_without_interest(self, year: int) -> int:
+        """Pension accounts with a balance at the end of `year` but no interest credited for
+        `year`: crediting year+1 must wait until these are credited."""
+        rows = self.views.query(
+            "SELECT COUNT(*) FROM (SELECT person_id, SUM(amount_fen) AS balance_fen,"
+            " SUM(CASE WHEN kind = 'interest' AND effective_date = ? THEN 1 ELSE 0 END)"
+            " AS credited FROM person_account_entries WHERE insurance = ?"
+            " AND effective_date <= ? GROUP BY person_id) per_person"
+            " WHERE balance_fen <> 0 AND credited = 0",
+            (f"{year}-12-31", PENSION, f"{year}-12-31"),
+        )
+        return int(rows[0][0])
+
     @contextmanager
     def interest_inputs(self, year: int) -> Iterator[Iterator[tuple[Any, ...]]]:
         """Per person: the pension account balance at the end of year-1 and the credits of each

@@ -65,7 +65,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
         })
     if settings.cipher_key:
-        env.update({"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+        env.update({"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
                     "CIPHER_KEY": settings.cipher_key})
     return env
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 
-import pytest
-
 from domain.contribution import ContributionMonth
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
@@ -17,12 +15,6 @@ from tests.helpers import seed_region
 KEY = base64.b64encode(bytes(range(32))).decode()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: infra/store.py eventsourcing_env sets CIPHER_TOPIC=eventsourcing.cipher:AESCipher, "
-    "which needs pycryptodome, but pyproject.toml depends on eventsourcing[postgres] only: "
-    "with SHEBAO_CIPHER_KEY set the store fails to open (TopicError: No module named "
-    "'Crypto'). Fix: depend on eventsourcing[postgres,crypto] (or use "
-    "eventsourcing.cryptography:AESCipher with the cryptography extra)."))
 def test_an_encrypted_region_bulk_posts_and_reads_back(settings: Settings) -> None:
     with Container.open(replace(settings, cipher_key=KEY)) as container:
         region = seed_region(container, persons=1)

@@ -86,13 +86,6 @@ def test_an_as_of_balance_counts_only_months_up_to_that_date(container: Containe
     assert [e["period"] for e in entries] == [f"2023-{m:02d}" for m in range(1, 7)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: infra/interest_service.py credit_interest(year) does not check that year-1 was "
-    "credited. Its opening balance (queries.interest_inputs: entries before year-01-01) then "
-    "lacks year-1's interest, the InterestYear is recorded with that short opening, and "
-    "crediting year-1 afterwards never corrects it (the year is skipped as done). Fix: refuse "
-    "(e.g. Conflict 'interest_previous_year_missing') when a person has entries dated in "
-    "year-1 or earlier but no InterestYear for year-1."))
 def test_crediting_a_year_before_the_previous_one_is_refused(container: Container) -> None:
     post_years(container, (2022, 2023))
     head = container.store.max_position()

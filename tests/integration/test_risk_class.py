@@ -3,8 +3,6 @@ class takes effect from the date recorded with it."""
 
 from __future__ import annotations
 
-import pytest
-
 from domain.registration import Employer
 from infra.bootstrap import Container
 from tests.helpers import SEED_RISK_CLASS, seed_region
@@ -37,13 +35,6 @@ def test_the_work_injury_rate_follows_the_employers_risk_class(container: Contai
     assert fen == 11_000  # class 5: 1.1%
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: domain/registration.py Employer._risk_class_changed records effective_from but "
-    "replaces risk_class outright, and infra/bulk_posting.py assesses with "
-    "employer.risk_class: a month before the change's effective date, posted after the "
-    "change (back-pay, a re-posting after 红冲), is assessed at the new class. Fix: keep the "
-    "dated classes on the Employer (like Person.employments) and assess with the class in "
-    "force on the period's first day."))
 def test_a_month_before_a_risk_class_change_keeps_the_old_class(container: Container) -> None:
     region = seed_region(container, persons=1, year=2024, wage_fen=BASE_FEN)
     change_risk_class(container, region.employer_code, 5, "2024-07-01")

@@ -90,11 +90,6 @@ def test_yuan_text_to_fen_refuses_text_that_is_no_number(text: str) -> None:
     assert info.value.code == "amount_not_a_number"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: domain/money.py yuan_text_to_fen accepts Decimal specials: 'Infinity' raises "
-    "OverflowError (int(Infinity)), 'sNaN' raises decimal.InvalidOperation outside the try, "
-    "'NaN' is reported as amount_not_integer_fen. Fix: inside the try, refuse "
-    "`not amount.is_finite()` with amount_not_a_number."))
 @pytest.mark.parametrize("text", ["Infinity", "-Infinity", "NaN", "sNaN"])
 def test_yuan_text_to_fen_refuses_non_finite_numbers(text: str) -> None:
     with pytest.raises(ValidationFailed) as info:

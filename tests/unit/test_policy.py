@@ -185,12 +185,6 @@ UNCHECKED_DOCUMENTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: domain/policy.py PolicyTables.from_documents validates only some fields: a missing "
-    "key raises a bare KeyError, a non-numeric rate decimal.InvalidOperation (neither names the "
-    "file); a quoted effective_from loads and fails later with TypeError at the first lookup; "
-    "a fractional fen bound is truncated by int(); a duplicate interest year or two rates with "
-    "the same effective date are accepted silently (the later one wins)."))
 @pytest.mark.parametrize("case", sorted(UNCHECKED_DOCUMENTS))
 def test_an_incomplete_or_ambiguous_policy_document_is_refused_naming_the_file(
         case: str) -> None:
