@@ -174,7 +174,8 @@ def load_demo(c: Container, persons: int, months: int = 24, seed: int = 20231,
         done += n
         report("contributions", done, total_months)
 
-    posted = BulkPoster(c.store, c.policy, DEMO_SOURCE).post(requests(), progress=on_batch)
+    posted = BulkPoster(c.store, c.policy, DEMO_SOURCE).post(requests(), progress=on_batch,
+                                                             keep_posted=False)
 
     # A few wrong postings, reversed and posted again with the corrected base.
     rng = random.Random(seed + 1)

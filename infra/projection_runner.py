@@ -51,7 +51,7 @@ class ProjectionRunner:
         self.projections = list(projections or all_projections())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._catch_up_lock = threading.Lock()
+        self._catch_up_lock = threading.RLock()
         self.error: BaseException | None = None
         self.topics = event_topics(self.projections)
         self._setup()
@@ -75,22 +75,25 @@ class ProjectionRunner:
             else:
                 self._create(p)
 
-    def _create(self, p: Projection) -> None:
+    def _create(self, p: Projection, with_indexes: bool = True) -> None:
         with self.views.transaction() as cur:
             for statement in p.create_statements(self.views.dialect):
                 cur.execute(statement)
+            if with_indexes:
+                for statement in p.index_statements(self.views.dialect):
+                    cur.execute(statement)
             cur.execute(
                 f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"
                 " ON CONFLICT (name) DO NOTHING",
                 (p.name, p.version),
             )
 
-    def _reset(self, p: Projection) -> None:
+    def _reset(self, p: Projection, with_indexes: bool = True) -> None:
         with self.views.transaction() as cur:
             for table in p.tables:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute(f"DELETE FROM {TRACKING_TABLE} WHERE name = ?", (p.name,))
-        self._create(p)
+        self._create(p, with_indexes)
 
     def tracking(self) -> dict[str, tuple[int, int]]:
         rows = self.views.query(f"SELECT name, version, position FROM {TRACKING_TABLE}")
@@ -116,8 +119,12 @@ class ProjectionRunner:
             )
         with self._catch_up_lock:
             for p in selected:
-                self._reset(p)
-        return self.catch_up(progress=progress)
+                self._reset(p, with_indexes=False)
+            # Indexes come after the rows (a crash in between: the next start creates them).
+            head = self.catch_up(progress=progress)
+            for p in selected:
+                self._create(p)
+        return head
 
     def catch_up(self, progress: Progress | None = None,
                  page_size: int = PAGE_SIZE_EVENTS) -> int:

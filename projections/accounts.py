@@ -43,8 +43,10 @@ class PersonalAccounts(Projection):
             " person_id TEXT NOT NULL, insurance TEXT NOT NULL, effective_date TEXT NOT NULL,"
             f" period TEXT NOT NULL, kind TEXT NOT NULL, amount_fen {big} NOT NULL,"
             f" position {big} NOT NULL, recorded_at TEXT NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, effective_date)",
         ]
+
+    def index_statements(self, dialect: str) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, effective_date)"]
 
     def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
         rows: list[tuple[Any, ...]] = []

@@ -35,8 +35,10 @@ class ContributionHistory(Projection):
             f" employer_code TEXT NOT NULL, employer_fen {big} NOT NULL,"
             f" individual_fen {big} NOT NULL, account_fen {big} NOT NULL, lines TEXT NOT NULL,"
             f" position {big} NOT NULL, recorded_at TEXT NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, period)",
         ]
+
+    def index_statements(self, dialect: str) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, period)"]
 
     def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
         rows: list[tuple[Any, ...]] = []
