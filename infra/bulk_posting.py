@@ -41,6 +41,7 @@ from infra.store import Store
 
 BATCH_SIZE_MAX = 5000  # measured: 5,000 beats 2,000 by ~15% on SQLite (fewer fsyncs)
 APPEND_RETRIES_MAX = 3
+KNOWN_PERSONS_MAX = 1_000_000  # about 100 MB at most; a region has fewer insured persons
 SCHEDULE_CACHE_MAX = 10_000  # distinct (period, class, float, insurances) kept
 POSTED_TOPIC = Store.topic(ContributionMonth.Posted)
 MONTH_TOPIC = Store.topic(ContributionMonth)
@@ -99,10 +100,13 @@ class BulkResult:
         default_factory=lambda: {"posted": 0, "duplicate": 0, "rejected": 0})
     position: int = 0
 
-    def add(self, outcomes: list[LineOutcome]) -> None:
+    def add(self, outcomes: list[LineOutcome], posted_unlisted: int = 0) -> None:
+        """Count and keep `outcomes`; `posted_unlisted` lines were posted without an outcome
+        object being made for them (keep_posted=False)."""
         counts = self.counts
         for o in outcomes:
             counts[o.status] += 1
+        counts["posted"] += posted_unlisted
         if self.keep_posted:
             self.outcomes.extend(outcomes)
         else:
@@ -159,6 +163,7 @@ class BulkPoster:
         self._schedules: dict[tuple[Any, ...], RateSchedule] = {}
         self._codes: dict[str, str] = {}
         self._periods: dict[str, str] = {}
+        self._known_persons: set[UUID] = set()
 
     def post(self, requests: Iterable[PostingRequest],
              progress: Callable[[int], None] | None = None,
@@ -172,8 +177,8 @@ class BulkPoster:
             # SQLite: sqlite3 holds the GIL for most of an executemany, so a writer thread only
             # adds hand-over cost (measured 16.0k against 14.8k lines/s): one thread.
             for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
-                outcomes, position = self._post_batch(batch, offset, check_months=False)
-                self._collect(result, (outcomes, position, len(batch)), progress)
+                outcomes, position, unlisted = self._post_batch(batch, offset, False, keep_posted)
+                self._collect(result, (outcomes, position, unlisted, len(batch)), progress)
                 offset += len(batch)
             return result
         pending: tuple[_Prepared, Future[int]] | None = None
@@ -181,33 +186,32 @@ class BulkPoster:
             for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
                 prepared = self._prepare_paused_gc(batch, offset, check_months=False)
                 if pending is not None:
-                    self._collect(result, self._complete(*pending), progress)
+                    self._collect(result, self._complete(*pending, keep_posted), progress)
                 pending = (prepared, writer.submit(self.store.append, prepared.events))
                 offset += len(batch)
             if pending is not None:
-                self._collect(result, self._complete(*pending), progress)
+                self._collect(result, self._complete(*pending, keep_posted), progress)
         return result
 
     @staticmethod
-    def _collect(result: BulkResult, done: tuple[list[LineOutcome], int, int],
+    def _collect(result: BulkResult, done: tuple[list[LineOutcome], int, int, int],
                  progress: Callable[[int], None] | None) -> None:
-        outcomes, position, lines = done
-        result.add(outcomes)
+        outcomes, position, unlisted, lines = done
+        result.add(outcomes, unlisted)
         result.position = max(result.position, position)
         if progress:
             progress(lines)
 
-    def _complete(self, prepared: _Prepared, appended: Future[int]
-                  ) -> tuple[list[LineOutcome], int, int]:
+    def _complete(self, prepared: _Prepared, appended: Future[int], keep_posted: bool
+                  ) -> tuple[list[LineOutcome], int, int, int]:
         try:
             position = appended.result() if prepared.events else 0
         except IntegrityError:
             # A month exists already (a replay, a re-posting, or the batch before had it):
             # redo this batch alone, checking every month.
-            outcomes, position = self._post_batch(prepared.batch, prepared.offset)
-            return outcomes, position, len(prepared.batch)
-        outcomes, position = self._finish(prepared, position)
-        return outcomes, position, len(prepared.batch)
+            return (*self._post_batch(prepared.batch, prepared.offset, True, keep_posted),
+                    len(prepared.batch))
+        return (*self._finish(prepared, position, keep_posted), len(prepared.batch))
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -224,8 +228,8 @@ class BulkPoster:
             if gc_was_enabled:
                 gc.enable()
 
-    def _post_batch(self, batch: list[PostingRequest], offset: int, check_months: bool = True
-                    ) -> tuple[list[LineOutcome], int]:
+    def _post_batch(self, batch: list[PostingRequest], offset: int, check_months: bool = True,
+                    keep_posted: bool = True) -> tuple[list[LineOutcome], int, int]:
         """One batch, sequentially: prepare, append, finish. On a primary-key conflict (a month
         on record, or a concurrent writer) it is prepared again with every month checked."""
         for _attempt in range(APPEND_RETRIES_MAX):
@@ -235,7 +239,7 @@ class BulkPoster:
             except IntegrityError:
                 check_months = True
                 continue
-            return self._finish(prepared, position)
+            return self._finish(prepared, position, keep_posted)
         raise Conflict("concurrent_update", "the batch kept conflicting with another writer;"
                        " send it again")
 
@@ -268,8 +272,19 @@ class BulkPoster:
         # Persons and months: does it exist (a PK lookup each). Employers (few per batch): their
         # version, which keeps the employer cache exact. Persons' versions only when a line
         # needs the declared base from the Person aggregate.
-        exists = self.store.existing(
-            [u for p in parsed for u in ((p[2], p[4]) if check_months else (p[2],))])
+        # A registered person exists for good (events are never deleted): persons seen once
+        # are remembered (bounded), and only new ones are looked up.
+        known = self._known_persons
+        persons = {p[2] for p in parsed}
+        ask = [u for u in persons if u not in known]
+        if check_months:
+            ask.extend(p[4] for p in parsed)
+        exists = self.store.existing(ask)
+        found_persons = exists & persons
+        if len(known) + len(found_persons) > KNOWN_PERSONS_MAX:
+            known.clear()
+        known |= found_persons
+        exists |= persons & known
         versions = self.store.versions({p[3] for p in parsed})
         needs_person = {p[2] for p in parsed if p[1].base_fen is None}
         if needs_person:
@@ -320,13 +335,20 @@ class BulkPoster:
                 "source": self.source,
             }
             prepared.events.append(StoredEvent(month_uuid, 1, POSTED_TOPIC, encode(state)))
-            prepared.totals.append((i, _total(lines)))
+            prepared.totals.append((i, journal[0][1]))  # the clearing debit: all collected
         return prepared
 
-    def _finish(self, prepared: _Prepared, position: int) -> tuple[list[LineOutcome], int]:
+    def _finish(self, prepared: _Prepared, position: int, keep_posted: bool = True
+                ) -> tuple[list[LineOutcome], int, int]:
+        """Outcomes in line order, the position reached, and how many lines were posted
+        without an outcome object (when the caller does not keep posted lines)."""
         outcomes = prepared.outcomes
-        for i, total in prepared.totals:
-            outcomes[i] = LineOutcome(i, "posted", total_fen=total)
+        unlisted = 0
+        if keep_posted:
+            for i, total in prepared.totals:
+                outcomes[i] = LineOutcome(i, "posted", total_fen=total)
+        else:
+            unlisted = len(prepared.totals)
         # Months already on record go one by one through the single path (rare: re-posting
         # after a reversal, or a replayed file).
         if prepared.existing:
@@ -344,7 +366,7 @@ class BulkPoster:
                     position = max(position, done.position)
                 except DomainError as e:
                     outcomes[i] = _rejected(i, e)
-        return [outcomes[i] for i in sorted(outcomes)], position
+        return [outcomes[i] for i in sorted(outcomes)], position, unlisted
 
     def _employer(self, employer_uuid: UUID, version: int) -> Employer:
         cached = self._employers.get(employer_uuid)

@@ -67,12 +67,13 @@ class Region:
     def requests(self, n: int, first: Period) -> Iterator[PostingRequest]:
         months = periods(first, MONTHS_PER_PERSON)
         count = 0
-        for period in months:
+        for month in months:
+            period = str(month)
             for i, number in enumerate(self.persons):
                 if count >= n:
                     return
                 base = 500_000 + (i * 7919) % 1_500_000
-                yield PostingRequest(number, self.employers[i % EMPLOYERS], str(period), base)
+                yield PostingRequest(number, self.employers[i % EMPLOYERS], period, base)
                 count += 1
 
 
