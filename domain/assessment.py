@@ -29,17 +29,6 @@ EMPLOYEE_INSURANCES = ("110", "210", "310", "410", "510")
 ZERO = Decimal(0)
 
 
-def check_base(policy: PolicyTables, period: Period, base_fen: int) -> None:
-    bounds = policy.bounds(period.year)
-    if not bounds.floor_fen <= base_fen <= bounds.cap_fen:
-        raise ValidationFailed(
-            "base_out_of_bounds",
-            f"base_fen {base_fen} for {period} is outside the published bounds "
-            f"[{bounds.floor_fen}, {bounds.cap_fen}] of {period.year}; declare the clamped base",
-            field="base_fen",
-        )
-
-
 @dataclass(frozen=True)
 class RateSchedule:
     """The rates in force for one period and one employer profile, as exact integer ratios:

@@ -122,13 +122,6 @@ class Person(Aggregate):
                 return str(spell["employer_code"])
         return None
 
-    def employer_on(self, day: str) -> str | None:
-        for spell in self.employments:
-            ended = spell["end_date"]
-            if spell["start_date"] <= day and (ended is None or day <= ended):
-                return str(spell["employer_code"])
-        return None
-
     def start_employment(self, employer_code: str, start_date: str) -> None:
         open_spell = self.current_employer
         if open_spell is not None:

@@ -12,7 +12,7 @@ checks it), so aggregates, projections and upcasting read them like any other.""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +27,7 @@ from domain.assessment import (
     EMPLOYEE_INSURANCES,
     RateSchedule,
     assess_month,
+    month_total_fen,
     posting_journal,
     rate_schedule,
 )
@@ -315,7 +316,7 @@ class BulkPoster:
             twin = seen_months.get(month_uuid)
             if twin is not None:  # the same month twice in one batch
                 if twin[0] == lines and twin[1] == employer.credit_code:
-                    outcomes[i] = LineOutcome(i, "duplicate", total_fen=_total(lines))
+                    outcomes[i] = LineOutcome(i, "duplicate", total_fen=month_total_fen(lines))
                 else:
                     outcomes[i] = LineOutcome(
                         i, "rejected", "month_twice_in_batch", "period",
@@ -402,10 +403,6 @@ class BulkPoster:
                 self._schedules.clear()
             self._schedules[key] = schedule
         return schedule.assess(base_fen)
-
-
-def _total(lines: Sequence[Sequence[Any]]) -> int:
-    return sum(int(line[2]) + int(line[3]) for line in lines)
 
 
 def _rejected(index: int, e: DomainError) -> LineOutcome:

@@ -276,10 +276,6 @@ class Store:
         with self.datastore.transaction(commit=True) as curs:
             yield curs
 
-    @property
-    def events_table(self) -> str:
-        return self._events_table
-
 
 def _ensure_pg_schema(settings: Settings) -> None:
     import psycopg
