@@ -11,9 +11,12 @@ checks it), so aggregates, projections and upcasting read them like any other.""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import itertools
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -32,7 +35,7 @@ from domain.assessment import (
     rate_schedule,
 )
 from domain.contribution import ContributionMonth
-from domain.errors import Conflict, DomainError, NotFound, ValidationFailed
+from domain.errors import Conflict, DomainError, ValidationFailed
 from domain.identity import check_id_number, parse_credit_code
 from domain.money import require_fen
 from domain.periods import parse_period
@@ -159,82 +162,98 @@ class BulkPoster:
         self.policy = policy
         self.source = source
         self.region = store.settings.region_code
+        self.builder = LineBuilder(policy, self.region, source, store.encode_state)
         self._employers: dict[UUID, tuple[int, Employer]] = {}
         self._persons: dict[UUID, tuple[int, Person]] = {}
-        self._schedules: dict[tuple[Any, ...], RateSchedule] = {}
-        self._codes: dict[str, str] = {}
-        self._periods: dict[str, str] = {}
-        self._known_persons: set[UUID] = set()
+        self._known_persons: set[bytes] = set()  # ids (16 bytes) of persons known to exist
 
     def post(self, requests: Iterable[PostingRequest],
              progress: Callable[[int], None] | None = None,
-             batch_size: int = BATCH_SIZE_MAX, keep_posted: bool = True) -> BulkResult:
-        """Post in batches. On PostgreSQL two stages overlap: while a writer thread appends
-        batch k (psycopg releases the GIL), this thread prepares batch k+1. A month in both
-        batches makes k+1's append fail on the primary key; k+1 is then redone alone."""
+             batch_size: int = BATCH_SIZE_MAX, keep_posted: bool = True,
+             worker: bool | None = None) -> BulkResult:
+        """Post in batches. When the input is more than one batch, a forked worker process
+        builds batch k+1 (validate, assess, journal, encode: the CPU work) while this process
+        checks existence and appends batch k: the two cores work at once. `worker=False`
+        forces one process, `True` forces the worker (tests)."""
         result = BulkResult(keep_posted)
-        offset = 0
-        if not self.store.is_postgres:
-            # SQLite: sqlite3 holds the GIL for most of an executemany, so a writer thread only
-            # adds hand-over cost (measured 16.0k against 14.8k lines/s): one thread.
-            for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
-                outcomes, position, unlisted = self._post_batch(batch, offset, False, keep_posted)
-                self._collect(result, (outcomes, position, unlisted, len(batch)), progress)
-                offset += len(batch)
+        size = min(batch_size, BATCH_SIZE_MAX)
+        batches = chunks(requests, size)
+        first = next(batches, None)
+        if first is None:
             return result
-        pending: tuple[_Prepared, Future[int]] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-append") as writer:
-            for batch in chunks(requests, min(batch_size, BATCH_SIZE_MAX)):
-                prepared = self._prepare_paused_gc(batch, offset, check_months=False)
-                if pending is not None:
-                    self._collect(result, self._complete(*pending, keep_posted), progress)
-                pending = (prepared, writer.submit(self.store.append, prepared.events))
-                offset += len(batch)
-            if pending is not None:
-                self._collect(result, self._complete(*pending, keep_posted), progress)
+        use_worker = worker if worker is not None else (
+            len(first) == size and self._worker_possible())
+        if use_worker:
+            self._post_with_worker(first, batches, result, progress, keep_posted)
+            return result
+        offset = 0
+        for batch in itertools.chain([first], batches):
+            self._collect(result, self._post_batch(batch, offset, False, keep_posted),
+                          len(batch), progress)
+            offset += len(batch)
         return result
 
+    def _worker_possible(self) -> bool:
+        # The worker encodes states itself: only for plain payloads (no cipher, no compressor),
+        # and only where fork exists (a forked child starts at once with everything loaded).
+        return ("fork" in multiprocessing.get_all_start_methods()
+                and not self.store.encrypts_or_compresses)
+
+    def _post_with_worker(self, first: list[PostingRequest],
+                          batches: Iterator[list[PostingRequest]], result: BulkResult,
+                          progress: Callable[[int], None] | None, keep_posted: bool) -> None:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+                                 initargs=(self.builder,)) as pool:
+            offset = 0
+            pending: tuple[list[PostingRequest], int, dict[str, Employer], Future[_Built]] | None
+            pending = None
+            for batch in itertools.chain([first], batches):
+                employers, persons = self._lookups(batch)
+                timestamp = self.store.timestamp_state(self.store.now())
+                built = pool.submit(_build_in_worker, batch, offset, employers, persons,
+                                    timestamp)
+                if pending is not None:
+                    self._collect(result, self._append_built(*pending, keep_posted),
+                                  len(pending[0]), progress)
+                pending = (batch, offset, employers, built)
+                offset += len(batch)
+            if pending is not None:
+                self._collect(result, self._append_built(*pending, keep_posted),
+                              len(pending[0]), progress)
+
+    def _append_built(self, batch: list[PostingRequest], offset: int,
+                      employers: dict[str, Employer], built: Future[_Built], keep_posted: bool
+                      ) -> tuple[list[LineOutcome], int, int]:
+        prepared = self._filter(batch, offset, employers, built.result(), check_months=False)
+        try:
+            position = self.store.append(prepared.events) if prepared.events else 0
+        except IntegrityError:
+            # A month exists already (a replay, a re-posting, or a concurrent writer): redo this
+            # batch in this process, checking every month.
+            return self._post_batch(batch, offset, True, keep_posted)
+        return self._finish(prepared, position, keep_posted)
+
     @staticmethod
-    def _collect(result: BulkResult, done: tuple[list[LineOutcome], int, int, int],
+    def _collect(result: BulkResult, done: tuple[list[LineOutcome], int, int], lines: int,
                  progress: Callable[[int], None] | None) -> None:
-        outcomes, position, unlisted, lines = done
+        outcomes, position, unlisted = done
         result.add(outcomes, unlisted)
         result.position = max(result.position, position)
         if progress:
             progress(lines)
 
-    def _complete(self, prepared: _Prepared, appended: Future[int], keep_posted: bool
-                  ) -> tuple[list[LineOutcome], int, int, int]:
-        try:
-            position = appended.result() if prepared.events else 0
-        except IntegrityError:
-            # A month exists already (a replay, a re-posting, or the batch before had it):
-            # redo this batch alone, checking every month.
-            return (*self._post_batch(prepared.batch, prepared.offset, True, keep_posted),
-                    len(prepared.batch))
-        return (*self._finish(prepared, position, keep_posted), len(prepared.batch))
-
     # -- one batch ---------------------------------------------------------------------------
-
-    def _prepare_paused_gc(self, batch: list[PostingRequest], offset: int,
-                           check_months: bool = True) -> _Prepared:
-        # A batch allocates thousands of small lists that live until it is written; the cyclic
-        # GC would scan them over and over (measured: the journal step 5× slower). Nothing
-        # here makes reference cycles, so pause it while preparing.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._prepare(batch, offset, check_months)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def _post_batch(self, batch: list[PostingRequest], offset: int, check_months: bool = True,
                     keep_posted: bool = True) -> tuple[list[LineOutcome], int, int]:
-        """One batch, sequentially: prepare, append, finish. On a primary-key conflict (a month
-        on record, or a concurrent writer) it is prepared again with every month checked."""
+        """One batch in this process: build, filter, append, finish. On a primary-key conflict
+        (a month on record, or a concurrent writer) it is redone with every month checked."""
         for _attempt in range(APPEND_RETRIES_MAX):
-            prepared = self._prepare_paused_gc(batch, offset, check_months)
+            employers, persons = self._lookups(batch)
+            timestamp = self.store.timestamp_state(self.store.now())
+            built = self.builder.build(batch, offset, employers, persons, timestamp)
+            prepared = self._filter(batch, offset, employers, built, check_months)
             try:
                 position = self.store.append(prepared.events) if prepared.events else 0
             except IntegrityError:
@@ -244,99 +263,73 @@ class BulkPoster:
         raise Conflict("concurrent_update", "the batch kept conflicting with another writer;"
                        " send it again")
 
-    def _prepare(self, batch: list[PostingRequest], offset: int,
-                 check_months: bool = True) -> _Prepared:
-        """Validate, assess and encode a batch. With `check_months=False` the months are assumed
-        new (the common case: a month's file): if one exists, the append fails on the primary
-        key and the batch is prepared again with the check, so nothing is ever posted twice."""
+    def _lookups(self, batch: list[PostingRequest]
+                 ) -> tuple[dict[str, Employer], dict[UUID, Person]]:
+        """The batch's registered employers (by credit code; one version query, cached by
+        version) and, for lines without a base, the persons whose declared base is needed."""
+        codes: dict[str, UUID] = {}
+        for r in batch:
+            code = self.builder.credit_code(r.employer_code)
+            if code is not None:
+                codes[code] = ids.employer_id(self.region, code)
+        needs_base: dict[UUID, None] = {}
+        for r in batch:
+            if r.base_fen is None:
+                with contextlib.suppress(DomainError):  # the builder reports a bad number
+                    needs_base[ids.person_id(self.region, check_id_number(r.id_number))] = None
+        versions = self.store.versions([*codes.values(), *needs_base])
+        employers = {code: self._employer(u, versions[u]) for code, u in codes.items()
+                     if u in versions}
+        persons = {u: self._person(u, versions[u]) for u in needs_base if u in versions}
+        return employers, persons
+
+    def _filter(self, batch: list[PostingRequest], offset: int, employers: dict[str, Employer],
+                built: _Built, check_months: bool) -> _Prepared:
+        """Apply what only the store knows, in the order of the checks: is the person
+        registered, is the employer, then the builder's verdict; then does the month exist."""
         prepared = _Prepared(batch, offset)
         outcomes = prepared.outcomes
-        parsed: list[tuple[int, PostingRequest, UUID, UUID, UUID, str]] = []
-        periods = self._periods
-        for i, r in enumerate(batch, offset):
-            try:
-                number = check_id_number(r.id_number)
-                code = self._codes.get(r.employer_code)
-                if code is None:
-                    code = parse_credit_code(r.employer_code, "employer_code")
-                    self._codes[r.employer_code] = code
-                period = periods.get(r.period)
-                if period is None:
-                    period = periods[r.period] = str(parse_period(r.period))
-            except DomainError as e:
-                outcomes[i] = _rejected(i, e)
-                continue
-            person = ids.person_id(self.region, number)
-            parsed.append((i, r, person, ids.employer_id(self.region, code),
-                           ids.contribution_month_id(person, period), period))
-
-        # Persons and months: does it exist (a PK lookup each). Employers (few per batch): their
-        # version, which keeps the employer cache exact. Persons' versions only when a line
-        # needs the declared base from the Person aggregate.
         # A registered person exists for good (events are never deleted): persons seen once
         # are remembered (bounded), and only new ones are looked up.
         known = self._known_persons
-        persons = {p[2] for p in parsed}
-        ask = [u for u in persons if u not in known]
+        persons = {line.person for line in built.lines}
+        ask = [UUID(bytes=b) for b in persons if b not in known]
+        months = {line.month: UUID(bytes=line.month) for line in built.lines}
         if check_months:
-            ask.extend(p[4] for p in parsed)
-        exists = self.store.existing(ask)
+            ask.extend(months.values())
+        exists = {u.bytes for u in self.store.existing(ask)}
         found_persons = exists & persons
         if len(known) + len(found_persons) > KNOWN_PERSONS_MAX:
             known.clear()
         known |= found_persons
         exists |= persons & known
-        versions = self.store.versions({p[3] for p in parsed})
-        needs_person = {p[2] for p in parsed if p[1].base_fen is None}
-        if needs_person:
-            versions.update(self.store.versions(needs_person))
-        timestamp = self.store.timestamp_state(self.store.now())
-        seen_months: dict[UUID, tuple[list[list[Any]], str]] = {}
-        encode = self.store.encode_state
-        for i, r, person_uuid, employer_uuid, month_uuid, period in parsed:
-            try:
-                if person_uuid not in exists:
-                    raise NotFound("person_not_registered",
-                                   "no insured person with this ID number; register first",
-                                   field="id_number")
-                employer_version = versions.get(employer_uuid)
-                if employer_version is None:
-                    raise NotFound("employer_not_registered",
-                                   "no employer with this credit code; register first",
-                                   field="employer_code")
-                employer = self._employer(employer_uuid, employer_version)
-                lines = self._assess(r, period, employer, person_uuid,
-                                     versions.get(person_uuid, 0))
-            except DomainError as e:
-                outcomes[i] = _rejected(i, e)
+        for i, outcome in built.decided.items():
+            outcomes[i] = outcome  # parse errors first; overridden below for parsed lines
+        fresh: set[int] = set()
+        for line in built.lines:
+            i = line.index
+            request = batch[i - offset]
+            if line.person not in exists:
+                outcomes[i] = LineOutcome(i, "rejected", "person_not_registered", "id_number",
+                                          "no insured person with this ID number; register "
+                                          "first")
+            elif line.employer_code not in employers:
+                outcomes[i] = LineOutcome(i, "rejected", "employer_not_registered",
+                                          "employer_code", "no employer with this credit code;"
+                                          " register first")
+            elif line.twin_of is not None and line.twin_of not in fresh:
+                # Its twin goes the single way (or was refused): so does this line.
+                outcomes.pop(i, None)
+                prepared.existing.append((i, request))
+            elif i in built.decided:
                 continue
-            if month_uuid in exists:
-                prepared.existing.append((i, r))
-                continue
-            twin = seen_months.get(month_uuid)
-            if twin is not None:  # the same month twice in one batch
-                if twin[0] == lines and twin[1] == employer.credit_code:
-                    outcomes[i] = LineOutcome(i, "duplicate", total_fen=month_total_fen(lines))
-                else:
-                    outcomes[i] = LineOutcome(
-                        i, "rejected", "month_twice_in_batch", "period",
-                        f"{period} appears earlier in this batch with other amounts")
-                continue
-            person_key = str(person_uuid)
-            journal = posting_journal(person_key, lines)  # asserts that it balances
-            seen_months[month_uuid] = (lines, employer.credit_code)
-            state = {
-                "timestamp": timestamp,
-                "originator_topic": MONTH_TOPIC,
-                "person_id": person_key,
-                "employer_code": employer.credit_code,
-                "period": period,
-                "lines": lines,
-                "journal": journal,
-                "source": self.source,
-            }
-            prepared.events.append(StoredEvent(month_uuid, 1, POSTED_TOPIC, encode(state)))
-            prepared.totals.append((i, journal[0][1]))  # the clearing debit: all collected
+            elif check_months and line.month in exists:
+                prepared.existing.append((i, request))
+            else:
+                state, total = built.encoded[i]
+                prepared.events.append(StoredEvent(months[line.month], 1, POSTED_TOPIC, state))
+                prepared.totals.append((i, total))
+                fresh.add(i)
         return prepared
 
     def _finish(self, prepared: _Prepared, position: int, keep_posted: bool = True
@@ -377,15 +370,130 @@ class BulkPoster:
             self._employers[employer_uuid] = cached
         return cached[1]
 
+    def _person(self, person_uuid: UUID, version: int) -> Person:
+        cached = self._persons.get(person_uuid)
+        if cached is None or cached[0] != version:
+            person: Person = self.store.app.repository.get(person_uuid)
+            cached = (version, person)
+            self._persons[person_uuid] = cached
+        return cached[1]
+
+
+class _Line(NamedTuple):
+    """A line whose ID number, credit code and period could be read. Ids travel as 16 bytes:
+    the result crosses a process boundary, and pickled UUID objects cost 5× more."""
+
+    index: int
+    person: bytes
+    employer_code: str
+    month: bytes
+    twin_of: int | None  # an earlier line of the batch for the same month
+
+
+class _Built(NamedTuple):
+    lines: list[_Line]
+    decided: dict[int, LineOutcome]  # refused by the builder, or a twin's duplicate
+    encoded: dict[int, tuple[bytes, int]]  # line index → (stored state, total fen)
+
+
+class LineBuilder:
+    """The CPU part of the bulk path, with no access to the store: reads, validates and
+    assesses lines, builds their balanced journal and encodes their event state. It runs in
+    this process or in the forked worker; both give the same result by construction."""
+
+    def __init__(self, policy: PolicyTables, region: str, source: str,
+                 encode: Callable[[dict[str, Any]], bytes]) -> None:
+        self.policy = policy
+        self.region = region
+        self.source = source
+        self._encode = encode  # the store's: transcoder, then compressor and cipher if any
+        self._codes: dict[str, str | None] = {}
+        self._periods: dict[str, str] = {}
+        self._schedules: dict[tuple[Any, ...], RateSchedule] = {}
+
+    def credit_code(self, text: str) -> str | None:
+        if text not in self._codes:
+            try:
+                self._codes[text] = parse_credit_code(text, "employer_code")
+            except DomainError:
+                self._codes[text] = None
+        return self._codes[text]
+
+    def build(self, batch: list[PostingRequest], offset: int, employers: dict[str, Employer],
+              persons: dict[UUID, Person], timestamp: dict[str, str]) -> _Built:
+        # A batch allocates thousands of small lists that live until it is written; the cyclic
+        # GC would scan them over and over (measured: the journal step 5× slower). Nothing
+        # here makes reference cycles, so pause it meanwhile.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._build(batch, offset, employers, persons, timestamp)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _build(self, batch: list[PostingRequest], offset: int, employers: dict[str, Employer],
+               persons: dict[UUID, Person], timestamp: dict[str, str]) -> _Built:
+        built = _Built([], {}, {})
+        decided, encoded = built.decided, built.encoded
+        periods = self._periods
+        seen_months: dict[UUID, tuple[int, list[list[Any]], str]] = {}
+        encode = self._encode
+        for i, r in enumerate(batch, offset):
+            try:
+                number = check_id_number(r.id_number)
+                code = self.credit_code(r.employer_code)
+                if code is None:
+                    parse_credit_code(r.employer_code, "employer_code")  # raises the reason
+                    raise AssertionError("unreachable")
+                period = periods.get(r.period)
+                if period is None:
+                    period = periods[r.period] = str(parse_period(r.period))
+            except DomainError as e:
+                decided[i] = _rejected(i, e)
+                continue
+            person_uuid = ids.person_id(self.region, number)
+            month_uuid = ids.contribution_month_id(person_uuid, period)
+            employer = employers.get(code)
+            twin = seen_months.get(month_uuid)
+            built.lines.append(_Line(i, person_uuid.bytes, code, month_uuid.bytes,
+                                     None if twin is None else twin[0]))
+            if employer is None:
+                continue  # refused by the caller: employer_not_registered
+            try:
+                lines = self._assess(r, period, employer, persons.get(person_uuid))
+            except DomainError as e:
+                decided[i] = _rejected(i, e)
+                continue
+            if twin is not None:  # the same month twice in one batch
+                if twin[1] == lines and twin[2] == employer.credit_code:
+                    decided[i] = LineOutcome(i, "duplicate", total_fen=month_total_fen(lines))
+                else:
+                    decided[i] = LineOutcome(
+                        i, "rejected", "month_twice_in_batch", "period",
+                        f"{period} appears earlier in this batch with other amounts")
+                continue
+            seen_months[month_uuid] = (i, lines, employer.credit_code)
+            person_key = str(person_uuid)
+            journal = posting_journal(person_key, lines)  # asserts that it balances
+            state = {
+                "timestamp": timestamp,
+                "originator_topic": MONTH_TOPIC,
+                "person_id": person_key,
+                "employer_code": employer.credit_code,
+                "period": period,
+                "lines": lines,
+                "journal": journal,
+                "source": self.source,
+            }
+            encoded[i] = (encode(state), journal[0][1])  # the clearing debit: all collected
+        return built
+
     def _assess(self, r: PostingRequest, period: str, employer: Employer,
-                person_uuid: UUID, person_version: int) -> list[list[Any]]:
+                person: Person | None) -> list[list[Any]]:
         base_fen = r.base_fen
         if base_fen is None:
-            cached = self._persons.get(person_uuid)
-            if cached is None or cached[0] != person_version:
-                cached = (person_version, self.store.app.repository.get(person_uuid))
-                self._persons[person_uuid] = cached
-            base_fen = cached[1].base_for(int(period[:4]))
+            base_fen = person.base_for(int(period[:4])) if person is not None else None
             if base_fen is None:
                 raise ValidationFailed("base_not_declared",
                                        f"no contribution base declared for {period[:4]}",
@@ -403,6 +511,20 @@ class BulkPoster:
                 self._schedules.clear()
             self._schedules[key] = schedule
         return schedule.assess(base_fen)
+
+
+_worker_builder: LineBuilder | None = None
+
+
+def _init_worker(builder: LineBuilder) -> None:
+    global _worker_builder
+    _worker_builder = builder
+
+
+def _build_in_worker(batch: list[PostingRequest], offset: int, employers: dict[str, Employer],
+                     persons: dict[UUID, Person], timestamp: dict[str, str]) -> _Built:
+    assert _worker_builder is not None
+    return _worker_builder.build(batch, offset, employers, persons, timestamp)
 
 
 def _rejected(index: int, e: DomainError) -> LineOutcome:

@@ -93,6 +93,10 @@ class Store:
     def close(self) -> None:
         self.app.close()
 
+    @property
+    def encrypts_or_compresses(self) -> bool:
+        return bool(self._cipher or self._compressor)
+
     # -- encoding --------------------------------------------------------------------------
 
     def encode_state(self, state: dict[str, Any]) -> bytes:

@@ -98,7 +98,7 @@ def bench_backend(settings: Settings, n: int, naive_n: int) -> dict[str, float]:
         for r in region.requests(naive_n, Period(2024, 1)):
             employer = employers[r.employer_code]
             person_id = str(Person.create_id(c.settings.region_code, r.id_number))
-            lines = poster._assess(r, r.period, employer, uuid.UUID(person_id), 1)
+            lines = poster.builder._assess(r, r.period, employer, None)
             from domain.assessment import posting_journal
 
             c.store.app.save(ContributionMonth(
@@ -151,7 +151,7 @@ def raw_insert_rate(c: Container, region: Region, n: int) -> float:
         for r in batch:
             employer = employers[r.employer_code]
             pid = Person.create_id(c.settings.region_code, r.id_number)
-            lines = poster._assess(r, r.period, employer, pid, 1)
+            lines = poster.builder._assess(r, r.period, employer, None)
             state = {"timestamp": timestamp, "originator_topic": MONTH_TOPIC,
                      "person_id": str(pid), "employer_code": employer.credit_code,
                      "period": r.period, "lines": lines,

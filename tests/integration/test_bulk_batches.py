@@ -1,9 +1,11 @@
-"""A bulk file is cut into bounded batches (on PostgreSQL the next batch is prepared while the
-previous one is written). However the lines fall into batches, each line gets exactly one
-outcome, a month is never posted twice, and the statuses are those of one big batch."""
+"""A bulk file is cut into bounded batches (with more than one batch, a forked worker builds the
+next batch while this process writes the previous one). However the lines fall into batches,
+in one process or two, each line gets exactly one outcome, a month is never posted twice, and
+the statuses are those of one big batch."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -11,22 +13,23 @@ from hypothesis import strategies as st
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.settings import Settings
-from tests.helpers import fresh_container, seed_region
+from tests.helpers import fresh_container, make_credit_code, make_id_number, seed_region
 
 CONFLICT_CODES = {"month_twice_in_batch", "month_already_posted"}
 
 
 def post(container: Container, requests: list[PostingRequest],
-         batch_size: int) -> list[tuple[str, str]]:
+         batch_size: int, worker: bool = False) -> list[tuple[str, str]]:
     result = BulkPoster(container.store, container.policy, "test").post(
-        requests, batch_size=batch_size)
+        requests, batch_size=batch_size, worker=worker)
     assert [o.index for o in result.outcomes] == list(range(len(requests)))
     assert result.position == container.store.max_position()
     return [(o.status, o.code) for o in result.outcomes]
 
 
+@pytest.mark.parametrize("worker", [False, True], ids=["one-process", "worker"])
 def test_a_month_repeated_in_a_later_batch_is_a_duplicate_or_a_conflict(
-        container: Container) -> None:
+        container: Container, worker: bool) -> None:
     region = seed_region(container, persons=2)
     a, b = region.id_numbers
     code = region.employer_code
@@ -36,7 +39,7 @@ def test_a_month_repeated_in_a_later_batch_is_a_duplicate_or_a_conflict(
         PostingRequest(b, code, "2023-01", base_fen=900_000),  # batch 3
         PostingRequest(a, code, "2023-02"),
     ]
-    assert post(container, requests, batch_size=2) == [
+    assert post(container, requests, batch_size=2, worker=worker) == [
         ("posted", ""), ("posted", ""),
         ("duplicate", ""), ("posted", ""),
         ("rejected", "month_already_posted"), ("posted", ""),
@@ -66,17 +69,55 @@ def one_batch_statuses(requests: list[PostingRequest]) -> list[str]:
                      suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.tuples(st.integers(0, 2), st.sampled_from(("2023-01", "2023-02")),
                                 st.sampled_from((None, 900_000))), min_size=1, max_size=12),
-       batch_size=st.integers(1, 5))
+       batch_size=st.integers(1, 5), worker=st.booleans())
 def test_the_statuses_do_not_depend_on_how_the_file_is_batched(
-        settings: Settings, lines: list[tuple[int, str, int | None]], batch_size: int) -> None:
+        settings: Settings, lines: list[tuple[int, str, int | None]], batch_size: int,
+        worker: bool) -> None:
     with fresh_container(settings) as container:
         region = seed_region(container, persons=3)
         requests = [PostingRequest(region.id_numbers[p], region.employer_code, month, base)
                     for p, month, base in lines]
-        got = post(container, requests, batch_size)
+        got = post(container, requests, batch_size, worker)
         assert [status for status, _code in got] == one_batch_statuses(requests)
         assert {code for status, code in got if status == "rejected"} <= CONFLICT_CODES
         months = {(r.id_number, r.period) for r in requests}
         container.runner.catch_up()
         history = [h for p in region.person_ids for h in container.queries.history(p)]
         assert len(history) == len(months)  # each month posted exactly once
+
+
+def test_the_worker_gives_every_line_the_outcome_one_process_gives(
+        settings: Settings) -> None:
+    """Bad numbers, unknown persons and employers, bad periods and bases, twins, a month on
+    record: the forked worker and one process agree line by line, and post the same."""
+    results = []
+    for worker in (False, True):
+        with fresh_container(settings) as container:
+            region = seed_region(container, persons=3)
+            a, b, c = region.id_numbers
+            code = region.employer_code
+            container.ledger.post_contribution(c, code, "2023-03", 800_000)
+            bad_id = a[:-1] + ("0" if a[-1] != "0" else "1")
+            requests = [
+                PostingRequest(a, code, "2023-01", 800_000),
+                PostingRequest(bad_id, code, "2023-01", 800_000),
+                PostingRequest(make_id_number(999), code, "2023-01", 800_000),
+                PostingRequest(b, make_credit_code(999), "2023-01", 800_000),
+                PostingRequest(b, code, "2023-13", 800_000),
+                PostingRequest(b, code, "2023-01", -5),
+                PostingRequest(a, code, "2023-01", 800_000),  # twin: duplicate
+                PostingRequest(a, code, "2023-01", 900_000),  # twin: other amounts
+                PostingRequest(c, code, "2023-03", 800_000),  # on record: duplicate
+                PostingRequest(c, code, "2023-03", 900_000),  # on record, other amounts
+                PostingRequest(b, code, "2023-02"),  # base from the 2023 declaration
+                PostingRequest(b, code, "2023-02", 999_999_999),  # above the cap
+            ]
+            got = post(container, requests, batch_size=3, worker=worker)
+            container.runner.catch_up()
+            history = sorted((h["period"], h["kind"], h["employer_fen"])
+                             for p in region.person_ids
+                             for h in container.queries.history(p))
+            results.append((got, history))
+    assert results[0] == results[1]
+    statuses = [status for status, _code in results[0][0]]
+    assert statuses.count("posted") == 2 and "duplicate" in statuses
