@@ -56,10 +56,13 @@ def post_batch(body: ContributionBatch, principal: Poster,
                          f"{len(body.lines)} lines; send at most {BATCH_LINES_MAX} per request",
                          field="lines")
     source = source_of(principal, body.source)
+    # No worker process here: a request holds at most 10,000 lines, and forking a threaded
+    # server per request costs more than it saves.
     done = BulkPoster(container.store, container.policy, source).post(
-        PostingRequest(line.id_number, line.employer_code, line.period, line.base_fen,
-                       tuple(line.insurances) if line.insurances else None)
-        for line in body.lines
+        (PostingRequest(line.id_number, line.employer_code, line.period, line.base_fen,
+                        tuple(line.insurances) if line.insurances else None)
+         for line in body.lines),
+        worker=False,
     )
     return BatchResponse(
         source=source,
