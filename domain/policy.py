@@ -56,6 +56,13 @@ class BaseBounds:
 
 
 @dataclass(frozen=True)
+class LateFeeRate:
+    effective_from: date
+    daily_rate: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
 class InterestRate:
     year: int
     rate: Decimal
@@ -152,7 +159,7 @@ class PolicyTables:
     work_injury_rates: dict[int, list[WorkInjuryClassRate]]
     base_bounds: dict[int, BaseBounds]
     interest_rates: dict[int, InterestRate]
-    sources: dict[str, str] = field(default_factory=dict)
+    late_fee_rates: list[LateFeeRate] = field(default_factory=list)
 
     @classmethod
     def from_documents(cls, docs: dict[str, dict[str, Any]]) -> PolicyTables:
@@ -212,7 +219,14 @@ class PolicyTables:
             ir = InterestRate(r.integer("year"), r.rate("rate"), r.source())
             _unique(set(interest), ir.year, r.where, f"year {ir.year}")
             interest[ir.year] = ir
-        return cls(insurances, rates, wi, bounds, interest)
+        late_fees: list[LateFeeRate] = []
+        seen = set()
+        for r in _rows(docs, "late_fee", "rate"):
+            fee = LateFeeRate(r.day("effective_from"), r.rate("daily_rate"), r.source())
+            _unique(seen, fee.effective_from, r.where, f"a late-fee rate from {fee.effective_from}")
+            late_fees.append(fee)
+        late_fees.sort(key=lambda x: x.effective_from)
+        return cls(insurances, rates, wi, bounds, interest, late_fees)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -275,6 +289,17 @@ class PolicyTables:
                 field="year",
             )
         return found
+
+    def late_fee_rate(self, on: date) -> LateFeeRate:
+        found = _dated_lookup(self.late_fee_rates, on)
+        if found is None:
+            raise ValidationFailed(
+                "policy_late_fee_rate_missing",
+                f"no late-fee rate in force on {on}; add it to domain/policy_data/late_fee.toml",
+                field="due_date",
+            )
+        rate: LateFeeRate = found
+        return rate
 
     def clamp_base(self, year: int, declared_wage_fen: int) -> int:
         """The contribution base: the declared wage clamped to [floor, cap] of that year."""

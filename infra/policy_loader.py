@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.policy import PolicyTables
 
-POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest")
+POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest", "late_fee")
 
 
 def load_policy(directory: Path | None = None) -> PolicyTables:
