@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
@@ -144,13 +145,14 @@ class ProjectionRunner:
                 gc.disable()
                 try:
                     page = []
-                    for position, topic, data in rows:
+                    for position, topic, data, originator in rows:
                         type_name = type_names.get(topic)
                         if type_name is None:
                             type_name = type_names[topic] = topic.split(":", 1)[1]
                         state = decode(data)
-                        page.append(EventRecord(position, type_name, state,
-                                                state["timestamp"]["_data_"]))
+                        page.append(EventRecord(
+                            position, type_name, state, state["timestamp"]["_data_"],
+                            originator if type(originator) is str else originator.hex))
                     last = rows[-1][0]
                     self._apply(page, positions, last)
                 finally:
@@ -165,7 +167,7 @@ class ProjectionRunner:
             return head
 
     def _pages(self, after: int, head: int, page_size: int
-               ) -> Iterator[list[tuple[int, str, bytes]]]:
+               ) -> Iterator[list[tuple[int, str, bytes, Any]]]:
         """Pages of raw events up to `head`, read one page ahead by a reader thread: the next
         page's query runs while this one is applied (the driver releases the GIL meanwhile)."""
         if head - after <= page_size:
@@ -173,7 +175,7 @@ class ProjectionRunner:
             if rows:
                 yield rows
             return
-        pages: queue.Queue[list[tuple[int, str, bytes]] | BaseException | None] = queue.Queue(
+        pages: queue.Queue[list[tuple[int, str, bytes, Any]] | BaseException | None] = queue.Queue(
             maxsize=PREFETCH_PAGES)
         stop = threading.Event()
 

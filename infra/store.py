@@ -199,16 +199,17 @@ class Store:
         return result
 
     def raw_notifications(self, after: int, limit: int, stop: int,
-                          topics: Sequence[str]) -> list[tuple[int, str, bytes]]:
-        """(notification id, topic, state) rows, oldest first: what projections need, without
-        building library objects per row."""
+                          topics: Sequence[str]) -> list[tuple[int, str, bytes, Any]]:
+        """(notification id, topic, state, originator id) rows, oldest first: what projections
+        need, without building library objects per row. The originator id is a UUID on
+        PostgreSQL and 32 hex digits on SQLite."""
         marks = ",".join(["%s" if self.is_postgres else "?"] * len(topics))
         if self.is_postgres:
-            sql = (f"SELECT notification_id, topic, state FROM {self._events_table}"
+            sql = (f"SELECT notification_id, topic, state, originator_id FROM {self._events_table}"
                    f" WHERE notification_id > %s AND notification_id <= %s"
                    f" AND topic IN ({marks}) ORDER BY notification_id LIMIT %s")
         else:
-            sql = (f"SELECT rowid, topic, state FROM {self._events_table}"
+            sql = (f"SELECT rowid, topic, state, originator_id FROM {self._events_table}"
                    f" WHERE rowid > ? AND rowid <= ? AND topic IN ({marks})"
                    " ORDER BY rowid LIMIT ?")
         params = [after, stop, *topics, limit]
@@ -220,12 +221,12 @@ class Store:
             with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row
                                                                       ) as curs:
                 curs.execute(sql, params, binary=True)
-                rows: list[tuple[int, str, bytes]] = curs.fetchall()
+                rows: list[tuple[int, str, bytes, Any]] = curs.fetchall()
                 conn.commit()
             return rows
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(sql, params)
-            return [(r[0], r[1], r[2]) for r in curs.fetchall()]
+            return [(r[0], r[1], r[2], r[3]) for r in curs.fetchall()]
 
     # -- bulk append -----------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class EventRecord(NamedTuple):
     type_name: str  # e.g. "ContributionMonth.Posted"
     state: dict[str, Any]
     recorded_at: str  # ISO 8601 time the event was recorded
+    originator_id: str  # the aggregate's id, 32 hex digits
 
 
 class Projection(ABC):

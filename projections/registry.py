@@ -6,7 +6,8 @@ from projections.accounts import PersonalAccounts
 from projections.base import Projection
 from projections.funds import FundBalances
 from projections.history import ContributionHistory
+from projections.person_bases import PersonBases
 
 
 def all_projections() -> list[Projection]:
-    return [PersonalAccounts(), ContributionHistory(), FundBalances()]
+    return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases()]
