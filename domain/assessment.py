@@ -67,6 +67,33 @@ def _ratios(*rates: Decimal) -> tuple[int, ...]:
     return (*(n * (denominator // d) for n, d in pairs), denominator)
 
 
+# What the tax bureau collected for one person-month, per insurance:
+# (insurance, base_fen, employer_fen, individual_fen)
+Collected = tuple[tuple[str, int, int, int], ...]
+
+
+def month_lines(schedule: RateSchedule, base_fen: int, collected: Collected | None = None
+                ) -> tuple[list[MonthLine], list[MonthLine] | None]:
+    """The lines to post for a month, and the assessment (应收) when they differ from it.
+
+    Without `collected`, the assessment is posted. With it, the collected amounts are posted as
+    they came (the money is there), each individual amount credited to the personal account in
+    the policy's proportion (all of it for the pension's 8%), and the assessment is returned
+    too whenever an amount differs, so that the difference stays on record."""
+    assessed = schedule.assess(base_fen)
+    if collected is None:
+        return assessed, None
+    ratios = {item[0]: item for item in schedule.items}
+    lines: list[MonthLine] = []
+    for insurance, collected_base_fen, employer_fen, individual_fen in collected:
+        _code, _employer_n, individual_n, account_n, _denominator = ratios[insurance]
+        account_fen = apply_ratio(individual_fen, account_n, individual_n) if individual_n else 0
+        lines.append([insurance, collected_base_fen, employer_fen, individual_fen, account_fen])
+    if [line[:4] for line in lines] == [line[:4] for line in assessed]:
+        return lines, None
+    return lines, assessed
+
+
 def rate_schedule(
     policy: PolicyTables,
     period: Period,

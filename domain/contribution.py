@@ -26,6 +26,8 @@ class ContributionMonth(Aggregate):
     def create_id(person_id: str, period: str) -> UUID:
         return ids.contribution_month_id(UUID(person_id), period)
 
+    # `serials`: the tax collection lines (税务流水号) the posting was made from, if any.
+    # `assessed`: what was assessed (应收), when the collected amounts in `lines` differ from it.
     @event("Posted")
     def __init__(
         self,
@@ -35,6 +37,8 @@ class ContributionMonth(Aggregate):
         lines: list[list[Any]],
         journal: list[list[Any]],
         source: str,
+        serials: list[str] | None = None,
+        assessed: list[list[Any]] | None = None,
     ) -> None:
         self.person_id = person_id
         self.period = period
@@ -82,7 +86,8 @@ class ContributionMonth(Aggregate):
         self.last_reversal_reason = reason
 
     def repost(
-        self, employer_code: str, lines: list[list[Any]], journal: list[list[Any]], source: str
+        self, employer_code: str, lines: list[list[Any]], journal: list[list[Any]], source: str,
+        serials: list[str] | None = None, assessed: list[list[Any]] | None = None,
     ) -> None:
         if self.status == POSTED:
             raise Conflict(
@@ -93,12 +98,13 @@ class ContributionMonth(Aggregate):
         assert_balanced(journal)
         self._reposted(
             person_id=self.person_id, period=self.period, employer_code=employer_code,
-            lines=lines, journal=journal, source=source,
+            lines=lines, journal=journal, source=source, serials=serials, assessed=assessed,
         )
 
     @event("Reposted")
     def _reposted(
         self, person_id: str, period: str, employer_code: str, lines: list[list[Any]],
-        journal: list[list[Any]], source: str,
+        journal: list[list[Any]], source: str, serials: list[str] | None = None,
+        assessed: list[list[Any]] | None = None,
     ) -> None:
         self._apply_posting(employer_code, lines, journal)

@@ -28,8 +28,9 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from domain import ids
 from domain.assessment import (
     EMPLOYEE_INSURANCES,
+    Collected,
     RateSchedule,
-    assess_month,
+    month_lines,
     month_total_fen,
     posting_journal,
     rate_schedule,
@@ -52,11 +53,17 @@ MONTH_TOPIC = Store.topic(ContributionMonth)
 
 
 class PostingRequest(NamedTuple):
+    """One person-month to post. `base_fen` is the assessed base (default: the declared one);
+    `collected` the amounts the tax bureau collected, if they are what is posted (then
+    `insurances` must name the same insurances in the same order); `serials` the source lines."""
+
     id_number: str
     employer_code: str
     period: str
     base_fen: int | None = None
     insurances: tuple[str, ...] | None = None
+    collected: Collected | None = None
+    serials: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -66,6 +73,7 @@ class PreparedPosting:
     period: str
     lines: list[list[Any]]
     journal: list[list[Any]]
+    assessed: list[list[Any]] | None = None
 
     @property
     def total_fen(self) -> int:
@@ -140,11 +148,12 @@ def prepare_posting(policy: PolicyTables, request: PostingRequest, person: Perso
     else:
         require_fen(base_fen, "base_fen")
     insurances = request.insurances or EMPLOYEE_INSURANCES
-    lines = assess_month(policy, period, base_fen, employer.risk_class_on(str(period)), insurances,
-                         Decimal(employer.work_injury_float))
+    schedule = rate_schedule(policy, period, employer.risk_class_on(str(period)), insurances,
+                             Decimal(employer.work_injury_float))
+    lines, assessed = month_lines(schedule, base_fen, request.collected)
     person_id = str(person.id)
     return PreparedPosting(person_id, employer.credit_code, str(period), lines,
-                           posting_journal(person_id, lines))
+                           posting_journal(person_id, lines), assessed)
 
 
 def chunks(items: Iterable[PostingRequest], size: int) -> Iterator[list[PostingRequest]]:
@@ -354,7 +363,7 @@ class BulkPoster:
                     before = self.store.max_position()
                     done = service.post_contribution(
                         r.id_number, r.employer_code, r.period, r.base_fen, r.insurances,
-                        source=self.source)
+                        source=self.source, collected=r.collected, serials=r.serials)
                     status = "posted" if done.position > before else "duplicate"
                     outcomes[i] = LineOutcome(i, status, total_fen=done.result["total_fen"])
                     position = max(position, done.position)
@@ -461,7 +470,7 @@ class LineBuilder:
             if employer is None:
                 continue  # refused by the caller: employer_not_registered
             try:
-                lines = self._assess(r, period, employer, persons.get(person_uuid))
+                lines, assessed = self._assess(r, period, employer, persons.get(person_uuid))
             except DomainError as e:
                 decided[i] = _rejected(i, e)
                 continue
@@ -485,12 +494,14 @@ class LineBuilder:
                 "lines": lines,
                 "journal": journal,
                 "source": self.source,
+                "serials": list(r.serials) if r.serials else None,
+                "assessed": assessed,
             }
             encoded[i] = (encode(state), journal[0][1])  # the clearing debit: all collected
         return built
 
-    def _assess(self, r: PostingRequest, period: str, employer: Employer,
-                person: Person | None) -> list[list[Any]]:
+    def _assess(self, r: PostingRequest, period: str, employer: Employer, person: Person | None
+                ) -> tuple[list[list[Any]], list[list[Any]] | None]:
         base_fen = r.base_fen
         if base_fen is None:
             base_fen = person.base_for(int(period[:4])) if person is not None else None
@@ -510,7 +521,7 @@ class LineBuilder:
             if len(self._schedules) >= SCHEDULE_CACHE_MAX:
                 self._schedules.clear()
             self._schedules[key] = schedule
-        return schedule.assess(base_fen)
+        return month_lines(schedule, base_fen, r.collected)
 
 
 _worker_builder: LineBuilder | None = None

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from domain.assessment import Collected
 from domain.contribution import ContributionMonth
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.identity import parse_credit_code, parse_id_number
@@ -295,15 +296,19 @@ class LedgerService:
     def post_contribution(
         self, id_number: str, employer_code: str, period: str, base_fen: int | None = None,
         insurances: Sequence[str] | None = None, source: str = "api",
-        idempotency_key: str | None = None,
+        idempotency_key: str | None = None, collected: Collected | None = None,
+        serials: Sequence[str] = (),
     ) -> CommandResult:
-        """Assess and post one person-month, one aggregate per save (the naive path)."""
+        """Assess and post one person-month, one aggregate per save (the naive path). With
+        `collected`, the collected amounts are posted and the assessment kept beside them."""
         from infra.bulk_posting import PostingRequest, prepare_posting
 
         request = PostingRequest(id_number, employer_code, period, base_fen,
-                                 tuple(insurances) if insurances else None)
+                                 tuple(insurances) if insurances else None, collected,
+                                 tuple(serials))
         payload = {"id_number": id_number, "employer_code": employer_code, "period": period,
-                   "base_fen": base_fen, "insurances": list(insurances or []), "source": source}
+                   "base_fen": base_fen, "insurances": list(insurances or []), "source": source,
+                   "collected": [list(c) for c in collected or ()], "serials": list(serials)}
 
         def decide() -> Decision:
             person = self.person(id_number)
@@ -318,12 +323,13 @@ class LedgerService:
                 month = ContributionMonth(
                     person_id=str(person.id), employer_code=prepared.employer_code,
                     period=prepared.period, lines=prepared.lines, journal=prepared.journal,
-                    source=source,
+                    source=source, serials=list(serials) or None, assessed=prepared.assessed,
                 )
                 return Decision([month], {**result, "status": "posted"})
             if existing.same_posting(prepared.employer_code, prepared.lines):
                 return Decision([], {**result, "status": "posted"})
-            existing.repost(prepared.employer_code, prepared.lines, prepared.journal, source)
+            existing.repost(prepared.employer_code, prepared.lines, prepared.journal, source,
+                            list(serials) or None, prepared.assessed)
             return Decision([existing], {**result, "status": "posted"})
 
         return self.execute("post_contribution", payload, decide, idempotency_key)
