@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from domain.errors import DomainError
+from domain.money import fen_to_yuan_text
 from infra.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -24,9 +25,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 projections_app = typer.Typer(no_args_is_help=True, help="Read models: status and rebuild.")
 users_app = typer.Typer(no_args_is_help=True, help="Staff users and their bearer tokens.")
 interest_app = typer.Typer(no_args_is_help=True, help="Personal-account interest (记账利率).")
+import_app = typer.Typer(no_args_is_help=True, help="External files: tax collection detail.")
 app.add_typer(projections_app, name="projections")
 app.add_typer(users_app, name="users")
 app.add_typer(interest_app, name="interest")
+app.add_typer(import_app, name="import")
 
 console = Console(stderr=True)
 out = Console()
@@ -232,6 +235,48 @@ def interest_credit(
                               progress=lambda n: bar.advance(task, n))
     out.print(f"{year}: rate {run.rate}, credited {run.credited}, already credited "
               f"{run.skipped}, interest {run.interest_fen} fen, position {run.position}")
+
+
+@import_app.command("collections")
+def import_collections_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV (UTF-8 or GBK) or XLSX collection detail.")],
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding, e.g. gbk; default: "
+                                                 "detected")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected lines (CSV); "
+                                                 "default: <file>.rejects.csv beside it")] = None,
+) -> None:
+    """Import the tax bureau's collection detail (实收明细): post matched months, hold the rest
+    in suspense (暂收), write rejected lines to a CSV that can be corrected and imported again.
+    The same file twice changes nothing."""
+    from infra.collection_import import import_collections
+
+    rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
+    with container_of(ctx) as c, progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, lines: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=None)
+            bar.advance(tasks[stage], lines)
+
+        summary = import_collections(c, file, encoding, rejects_path, "cli", report)
+    if summary.already_imported:
+        out.print(f"{file.name} was imported before (sha256 {summary.sha256[:12]}…): nothing "
+                  "changed")
+    table = Table("outcome", "lines", "amount (yuan)")
+    for outcome in ("posted", "duplicate", "suspense", "rejected"):
+        table.add_row(outcome, str(summary.counts[outcome]),
+                      fen_to_yuan_text(summary.amounts_fen[outcome]))
+    out.print(table)
+    out.print(f"{summary.lines} lines; position {summary.position}")
+    if summary.suspense_reasons:
+        out.print("suspense reasons: " + ", ".join(
+            f"{code} {n}" for code, n in sorted(summary.suspense_reasons.items())))
+    if summary.rejects_file:
+        out.print(f"rejected lines written to {summary.rejects_file}: correct them there and "
+                  "import that file")
 
 
 def main() -> None:

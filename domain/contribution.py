@@ -43,6 +43,7 @@ class ContributionMonth(Aggregate):
         self.person_id = person_id
         self.period = period
         self._apply_posting(employer_code, lines, journal)
+        self.serials = serials or []
         self.reversals = 0
 
     def _apply_posting(
@@ -108,3 +109,4 @@ class ContributionMonth(Aggregate):
         assessed: list[list[Any]] | None = None,
     ) -> None:
         self._apply_posting(employer_code, lines, journal)
+        self.serials = serials or []

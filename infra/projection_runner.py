@@ -22,10 +22,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.contribution import ContributionMonth
+from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
 from domain.staff import StaffUser, TokenIndex
+from domain.suspense import SuspenseItem
 from infra.store import PG_EVENTS_TABLE, Store
 from infra.views_db import ViewsDb
 from projections.base import EventRecord, Projection
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE_EVENTS = 5000
 PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
-    Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex)
+    Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
+    ImportBatch, SuspenseItem)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

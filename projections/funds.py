@@ -28,6 +28,7 @@ class FundBalances(Projection):
         "ContributionMonth.Reposted",
         "ContributionMonth.Reversed",
         "InterestYear.Credited",
+        "SuspenseItem.Held",
     )
 
     def create_statements(self, dialect: str) -> list[str]:
