@@ -30,10 +30,16 @@ from domain.import_batch import COLLECTION_FILE, ImportBatch
 from domain.suspense import SuspenseItem, suspense_journal
 from infra.bootstrap import Container
 from infra.bulk_posting import BATCH_SIZE_MAX, BulkPoster, PostingRequest
-from infra.collection_file import read_collection_file, sha256_of, write_rejects_csv
+from infra.collection_file import (
+    CollectionFileError,
+    read_collection_file,
+    sha256_of,
+    write_rejects_csv,
+)
 
 STAGING = "collection_staging"
 STAGE_ROWS_PER_COPY = 10_000
+REJECTED_LINES_MAX = 100_000  # more than this and the file is refused whole: a wrong format
 SUSPENSE_SAVE_BATCH = 1000
 OUTCOMES = ("posted", "duplicate", "suspense", "rejected")
 
@@ -99,6 +105,12 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
             if isinstance(item, LineErrors):
                 rejected.append(item)
                 summary.count("rejected", 0, None)
+                if len(rejected) > REJECTED_LINES_MAX:
+                    raise CollectionFileError(
+                        path, f"more than {REJECTED_LINES_MAX:,} invalid lines (the first at "
+                        f"line {rejected[0].line_no}: {', '.join(rejected[0].codes)}); is it "
+                        "a collection detail file? Nothing was imported",
+                        code="collection_file_mostly_invalid")
                 continue
             rows.append(_staging_row(batch_id, item))
             if len(rows) >= STAGE_ROWS_PER_COPY:
@@ -114,8 +126,8 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
     if rejected:
         write_rejects_csv(rejected, rejects)
         summary.rejects_file = str(rejects)
-    # Rejected lines are kept in memory only to write the rejects file once: they are few, and
-    # a file mostly rejected is better refused whole (a later refinement can stream them).
+    # Rejected lines are kept in memory to write the rejects file once: at most
+    # REJECTED_LINES_MAX of them, a file with more is refused whole above.
 
     # 2.-3. post person-months, suspense for what cannot be posted
     if not existing:
