@@ -10,7 +10,7 @@ reason. orjson still renders problem+json (api/errors.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,7 +20,16 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_handlers, problem, problems_as_problem_json
-from api.routers import accounts, contributions, employers, funds, health, interest, persons
+from api.routers import (
+    accounts,
+    contributions,
+    employers,
+    funds,
+    health,
+    imports,
+    interest,
+    persons,
+)
 from infra.bootstrap import Container
 from infra.settings import Settings
 
@@ -62,8 +71,11 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
         lifespan=lifespan,
     )
     install_handlers(app)
-    app.add_middleware(BodySizeLimit, bytes_max=REQUEST_BODY_BYTES_MAX)
-    for module in (health, employers, persons, accounts, contributions, funds, interest):
+    app.add_middleware(BodySizeLimit, bytes_max=REQUEST_BODY_BYTES_MAX, bytes_max_by_path={
+        API_PREFIX + imports.UPLOAD_PATH:
+            imports.UPLOAD_BYTES_MAX + imports.MULTIPART_OVERHEAD_BYTES_MAX})
+    for module in (health, employers, persons, accounts, contributions, funds, interest,
+                   imports):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi
@@ -79,22 +91,26 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
 
 class BodySizeLimit:
     """Refuses a request body over `bytes_max` before it is read: 413 by its Content-Length, and
-    411 for a chunked body, whose size is unknown until it has all been read."""
+    411 for a chunked body, whose size is unknown until it has all been read. A path in
+    `bytes_max_by_path` (a file upload) has its own limit."""
 
-    def __init__(self, app: ASGIApp, bytes_max: int) -> None:
+    def __init__(self, app: ASGIApp, bytes_max: int,
+                 bytes_max_by_path: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.bytes_max = bytes_max
+        self.bytes_max_by_path = dict(bytes_max_by_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = Headers(scope=scope)
             length = headers.get("content-length")
+            bytes_max = self.bytes_max_by_path.get(scope["path"], self.bytes_max)
             refusal = None
             if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
                 refusal = (411, "length_required", "send the body with a Content-Length")
-            elif length is not None and (not length.isdigit() or int(length) > self.bytes_max):
+            elif length is not None and (not length.isdigit() or int(length) > bytes_max):
                 refusal = (413, "body_too_large",
-                           f"the request body is over {self.bytes_max} bytes; send less at once")
+                           f"the request body is over {bytes_max} bytes; send less at once")
             if refusal is not None:
                 status, code, detail = refusal
                 response = problem(Request(scope), status, code, detail)

@@ -279,6 +279,48 @@ def import_collections_command(
                   "import that file")
 
 
+@import_app.command("report")
+def import_report_command(
+    ctx: typer.Context,
+    batch: Annotated[str, typer.Argument(help="Batch id, or the sha256 of the imported file.")],
+    csv_path: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                  help="Write the lines as CSV here.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", dir_okay=False,
+                                                   help="Write summary and lines as XLSX "
+                                                        "here.")] = None,
+) -> None:
+    """The reconciliation report (对账报告) of an imported file: the summary, the same totals
+    from the ledger, totals per employer; --csv/--xlsx write every line with a link to its
+    event."""
+    from infra.reconciliation_report import OUTCOMES, batch_report, write_csv, write_xlsx
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        report = batch_report(c.views, batch, items_limit=0)
+        info, summary, ledger = report["batch"], report["summary"] or {}, report["ledger"]
+        out.print(f"{info['file_name']} (sha256 {info['sha256'][:12]}…, batch "
+                  f"{info['batch_id']}), imported by {info['started_by']} at "
+                  f"{info['started_at']}" + ("" if info["completed"] else ": NOT COMPLETED"))
+        table = Table("outcome", "lines", "amount (yuan)", "ledger lines", "ledger (yuan)")
+        for outcome in OUTCOMES:
+            in_ledger = outcome in ledger["counts"]
+            table.add_row(outcome, str(summary.get("counts", {}).get(outcome, 0)),
+                          fen_to_yuan_text(summary.get("amounts_fen", {}).get(outcome, 0)),
+                          str(ledger["counts"][outcome]) if in_ledger else "",
+                          fen_to_yuan_text(ledger["amounts_fen"][outcome]) if in_ledger else "")
+        out.print(table)
+        if summary.get("suspense_reasons"):
+            out.print("suspense reasons: " + ", ".join(
+                f"{code} {n}" for code, n in sorted(summary["suspense_reasons"].items())))
+        out.print(f"{len(report['by_employer'])} employers; {report['items_total']} lines in "
+                  "the ledger")
+        for difference in report["differences"]:
+            out.print(f"[yellow]difference: {difference}[/yellow]")
+        for path, writer in ((csv_path, write_csv), (xlsx_path, write_xlsx)):
+            if path is not None:
+                rows = writer(batch_report(c.views, batch, items_limit=None), path)
+                out.print(f"{rows} lines written to {path}")
+
 def main() -> None:
     try:
         app()

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "reverse_contribution": ("reviewer",),
     "credit_interest":      (),  # admin only
     "read":                 READERS,  # persons, employers, accounts, history, funds
+    "import_collections":   ("reconciler",),  # upload a tax collection file
+    "read_imports":         ("reconciler", "auditor", "director", "reviewer"),  # reports
 }
 assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
 
@@ -92,6 +94,8 @@ Poster = Annotated[Principal, Depends(allowed("post_contributions"))]
 Reverser = Annotated[Principal, Depends(allowed("reverse_contribution"))]
 InterestCreditor = Annotated[Principal, Depends(allowed("credit_interest"))]
 Reader = Annotated[Principal, Depends(allowed("read"))]
+Importer = Annotated[Principal, Depends(allowed("import_collections"))]
+ImportReader = Annotated[Principal, Depends(allowed("read_imports"))]
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key",

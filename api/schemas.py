@@ -344,3 +344,92 @@ class HealthView(BaseModel):
     log_head: int
     projections: dict[str, int]
     runner_error: str | None
+
+
+# -- imports (tax collection files) ----------------------------------------------------------
+
+OutcomeCounts = dict[str, int]
+
+
+class ImportSummaryView(BaseModel):
+    """What became of a file's lines: counts and fen per outcome (posted, duplicate, suspense,
+    rejected) and per insurance, and the suspense reasons."""
+
+    file_name: str
+    sha256: str
+    batch_id: str
+    already_imported: bool = Field(description="The same file (sha256) was imported before: "
+                                                "nothing was written, this is its summary.")
+    lines: int
+    counts: OutcomeCounts
+    amounts_fen: OutcomeCounts
+    by_insurance: dict[str, OutcomeCounts] = Field(description="insurance → outcome → fen")
+    suspense_reasons: dict[str, int]
+    rejects_file: str | None = Field(description="Where the rejected lines were written.")
+    position: int = Field(description="Log position reached; pass it as `min_position`.")
+
+
+class ImportBatchView(BaseModel):
+    batch_id: str
+    kind: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    started_by: str
+    started_position: int
+    started_at: str
+    completed: bool
+    completed_position: int | None
+    completed_at: str | None
+    rejects_sha256: str | None
+
+
+class ImportBatchItem(ImportBatchView):
+    summary: ImportSummaryView | None
+
+
+class ImportBatchPage(Page):
+    items: list[ImportBatchItem]
+
+
+class LedgerTotals(BaseModel):
+    counts: OutcomeCounts
+    amounts_fen: OutcomeCounts
+    by_insurance: dict[str, OutcomeCounts]
+    suspense_reasons: dict[str, int]
+
+
+class EmployerTotals(BaseModel):
+    employer_code: str
+    counts: OutcomeCounts
+    amounts_fen: OutcomeCounts
+
+
+class ImportLineItem(BaseModel):
+    serial_no: str
+    line_no: int | None = Field(description="Line in the file; known for suspense lines.")
+    outcome: str = Field(json_schema_extra={"enum": ["posted", "suspense"]})
+    reason_code: str | None
+    reason: str | None
+    employer_code: str | None
+    insurance: str | None
+    period: str | None
+    person_id: str | None
+    id_number: str | None = Field(description="Masked, e.g. 440781********1234.")
+    amount_fen: int
+    month_id: str | None = Field(description="The posted ContributionMonth.")
+    suspense_id: str | None = Field(description="The SuspenseItem holding the line.")
+    position: int = Field(description="Log position of the event the line is in.")
+    recorded_at: str
+
+
+class ImportReportView(Page):
+    batch: ImportBatchView
+    summary: ImportSummaryView | None
+    ledger: LedgerTotals = Field(description="Posted and suspense lines counted again from "
+                                             "the ledger's events.")
+    differences: list[str] = Field(description="Where summary and ledger disagree; empty "
+                                               "when they agree.")
+    by_employer: list[EmployerTotals]
+    items_total: int
+    items: list[ImportLineItem]
