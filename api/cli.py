@@ -271,6 +271,9 @@ def import_collections_command(
                       fen_to_yuan_text(summary.amounts_fen[outcome]))
     out.print(table)
     out.print(f"{summary.lines} lines; position {summary.position}")
+    for stage, seconds in summary.stage_seconds.items():
+        rate = summary.lines / seconds if seconds else 0.0
+        out.print(f"  {stage:<5} {seconds:8.1f} s  {rate:10,.0f} lines/s")
     if summary.suspense_reasons:
         out.print("suspense reasons: " + ", ".join(
             f"{code} {n}" for code, n in sorted(summary.suspense_reasons.items())))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class ImportSummary:
     suspense_reasons: dict[str, int] = field(default_factory=dict)
     rejects_file: str | None = None
     position: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # read, post
 
     def count(self, outcome: str, amount_fen: int, insurance: str | None, lines: int = 1
               ) -> None:
@@ -73,7 +75,8 @@ class ImportSummary:
                 "already_imported": self.already_imported, "lines": self.lines,
                 "counts": self.counts, "amounts_fen": self.amounts_fen,
                 "by_insurance": self.by_insurance, "suspense_reasons": self.suspense_reasons,
-                "rejects_file": self.rejects_file, "position": self.position}
+                "rejects_file": self.rejects_file, "position": self.position,
+                "stage_seconds": self.stage_seconds}
 
 
 def import_collections(c: Container, path: Path, encoding: str | None = None,
@@ -93,6 +96,7 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
             return done
 
     # 1. read, validate, stage; rejected lines to the rejects file
+    started = time.perf_counter()
     _create_staging(c)
     _clear_staging(c, batch_id)
     rejects = rejects_path or Path(tempfile.gettempdir()) / f"{path.stem}.rejects.csv"
@@ -129,7 +133,10 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
     # Rejected lines are kept in memory to write the rejects file once: at most
     # REJECTED_LINES_MAX of them, a file with more is refused whole above.
 
+    summary.stage_seconds["read"] = round(time.perf_counter() - started, 3)
+
     # 2.-3. post person-months, suspense for what cannot be posted
+    started = time.perf_counter()
     if not existing:
         c.store.app.save(ImportBatch(region_code=region, kind=COLLECTION_FILE,
                                      file_name=path.name, sha256=digest,
@@ -160,6 +167,8 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
                 tuple((r.insurance, r.base_fen, r.employer_fen, r.individual_fen) for r in month),
                 tuple(r.serial_no for r in month)))
             month_rows.append(month)
+        # One batch per call, mapped back to its lines: one process (a forked worker would only
+        # pay off across batches, and this may run inside the API server).
         result = poster.post(requests, keep_posted=True, worker=False)
         summary.position = max(summary.position, result.position)
         for outcome, month in zip(result.outcomes, month_rows, strict=True):
@@ -179,6 +188,8 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
             _save_new(c, suspense, summary)
         report("posted", sum(len(m) for m in chunk))
     _save_new(c, suspense, summary)
+
+    summary.stage_seconds["post"] = round(time.perf_counter() - started, 3)
 
     # 4. the batch's summary, as an event
     batch = c.store.app.repository.get(batch_id)
