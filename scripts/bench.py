@@ -45,7 +45,8 @@ def peak_rss_mib() -> tuple[float, float]:
 class Region:
     """Registered persons and employers to post against (set-up, not timed)."""
 
-    def __init__(self, c: Container, persons: int, seed: int = 7) -> None:
+    def __init__(self, c: Container, persons: int, seed: int = 7,
+                 base_year: int | None = None) -> None:
         import random
 
         rng = random.Random(seed)
@@ -60,11 +61,24 @@ class Region:
             for i, code in enumerate(self.employers)
         ]
         c.store.app.save(*batch)
-        for part in chunks(iter(self.persons), 1000):  # type: ignore[arg-type]
-            c.store.app.save(*[
-                Person(region_code=region, id_number=n, name="测试", sex="M",
-                       birth_date=f"{n[6:10]}-{n[10:12]}-{n[12:14]}", registered_on="2022-01-01")
-                for n in part])
+        for start in range(0, len(self.persons), 1000):
+            batch_persons = []
+            for i, n in enumerate(self.persons[start:start + 1000], start):
+                person = Person(region_code=region, id_number=n, name="测试", sex="M",
+                                birth_date=f"{n[6:10]}-{n[10:12]}-{n[12:14]}",
+                                registered_on="2022-01-01")
+                if base_year is not None:
+                    person.declare_base(c.policy, base_year, self.base_fen(i))
+                batch_persons.append(person)
+            c.store.app.save(*batch_persons)
+
+    @staticmethod
+    def base_fen(i: int) -> int:
+        return 500_000 + (i * 7919) % 1_500_000
+
+    @staticmethod
+    def risk_class(i: int) -> int:
+        return 1 + (i % EMPLOYERS) % 8
 
     def requests(self, n: int, first: Period) -> Iterator[PostingRequest]:
         months = periods(first, MONTHS_PER_PERSON)
@@ -74,8 +88,8 @@ class Region:
             for i, number in enumerate(self.persons):
                 if count >= n:
                     return
-                base = 500_000 + (i * 7919) % 1_500_000
-                yield PostingRequest(number, self.employers[i % EMPLOYERS], period, base)
+                yield PostingRequest(number, self.employers[i % EMPLOYERS], period,
+                                     self.base_fen(i))
                 count += 1
 
 
@@ -100,7 +114,7 @@ def bench_backend(settings: Settings, n: int, naive_n: int) -> dict[str, float]:
         for r in region.requests(naive_n, Period(2024, 1)):
             employer = employers[r.employer_code]
             person_id = str(Person.create_id(c.settings.region_code, r.id_number))
-            lines = poster.builder._assess(r, r.period, employer, None)
+            lines, _assessed = poster.builder._assess(r, r.period, employer, None)
             from domain.assessment import posting_journal
 
             c.store.app.save(ContributionMonth(
@@ -153,7 +167,7 @@ def raw_insert_rate(c: Container, region: Region, n: int) -> float:
         for r in batch:
             employer = employers[r.employer_code]
             pid = Person.create_id(c.settings.region_code, r.id_number)
-            lines = poster.builder._assess(r, r.period, employer, None)
+            lines, _assessed = poster.builder._assess(r, r.period, employer, None)
             state = {"timestamp": timestamp, "originator_topic": MONTH_TOPIC,
                      "person_id": str(pid), "employer_code": employer.credit_code,
                      "period": r.period, "lines": lines,
@@ -173,6 +187,50 @@ def raw_insert_rate(c: Container, region: Region, n: int) -> float:
                                 [(e.originator_id.hex, 1, e.topic, e.state) for e in events])
         insert_seconds += time.perf_counter() - started
     return n / insert_seconds
+
+
+def bench_collections(settings: Settings, lines: int) -> dict[str, float]:
+    """A month of the tax bureau's collection detail (5 lines a person) through the real
+    import: read and validate, stage, match, post, then project. Rates per stage."""
+    import csv
+
+    from domain.assessment import assess_month
+    from domain.collection import COLUMNS
+    from infra.collection_import import import_collections
+
+    persons = max(1, lines // 5)
+    period = Period(2023, 3)
+    results: dict[str, float] = {}
+    with Container.open(settings) as c:
+        region = Region(c, persons, base_year=period.year)
+        c.runner.catch_up()
+        path = settings.data_dir / "collections.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([col.header_zh for col in COLUMNS])
+            for i, number in enumerate(region.persons):
+                base = c.policy.clamp_base(period.year, region.base_fen(i))
+                for ins, b, employer, individual, _acct in assess_month(
+                        c.policy, period, base, region.risk_class(i)):
+                    written += 1
+                    writer.writerow([f"B{written:012d}", region.employers[i % EMPLOYERS], number,
+                                     ins, str(period), f"{b / 100:.2f}", f"{employer / 100:.2f}",
+                                     f"{individual / 100:.2f}", "2023-03-15", "SW202303"])
+        started = time.perf_counter()
+        summary = import_collections(c, path)
+        imported = time.perf_counter()
+        c.runner.catch_up()
+        done = time.perf_counter()
+        assert summary.counts["posted"] == written, summary.counts
+        results["lines"] = written
+        results["read_lines_per_s"] = written / summary.stage_seconds["read"]
+        results["post_lines_per_s"] = written / summary.stage_seconds["post"]
+        results["project_lines_per_s"] = written / (done - imported)
+        results["total_seconds"] = done - started
+        results["total_lines_per_s"] = written / (done - started)
+    return results
 
 
 def pg_database(admin_dsn: str) -> tuple[str, str]:
@@ -200,11 +258,14 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000, help="person-months, bulk path")
     parser.add_argument("--naive-n", type=int, default=3_000, help="person-months, naive path")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--collections", type=int, default=0,
+                        help="also import a collection file of this many lines (e.g. 1500000)")
     parser.add_argument("--pg-dsn", default=os.environ.get("SHEBAO_BENCH_PG_DSN")
                         or os.environ.get("SHEBAO_TEST_PG_DSN"),
                         help="admin DSN; a database is created for the run and dropped")
     args = parser.parse_args()
     rows: list[tuple[str, dict[str, float]]] = []
+    imports: list[tuple[str, dict[str, float]]] = []
     for backend in args.backends.split(","):
         tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
         try:
@@ -219,9 +280,19 @@ def main() -> int:
                     rows.append((backend, bench_backend(settings, args.n, args.naive_n)))
                 finally:
                     drop_pg_database(args.pg_dsn, name)
+                if args.collections:
+                    name, dsn = pg_database(args.pg_dsn)
+                    try:
+                        imports.append((backend, bench_collections(
+                            Settings(data_dir=tmp / "import", pg_dsn=dsn), args.collections)))
+                    finally:
+                        drop_pg_database(args.pg_dsn, name)
             else:
                 rows.append((backend, bench_backend(Settings(data_dir=tmp), args.n,
                                                     args.naive_n)))
+                if args.collections:
+                    imports.append((backend, bench_collections(
+                        Settings(data_dir=tmp / "import"), args.collections)))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"{backend}: done", file=sys.stderr)
@@ -235,6 +306,14 @@ def main() -> int:
               f"{r['bulk_events_per_s'] / r['naive_events_per_s']:>11.1f}×"
               f"{r['bulk_events_per_s'] / r['raw_rows_per_s']:>9.2f}×"
               f"{r['catch_up_events_per_s']:>15,.0f}{r['rebuild_events_per_s']:>14,.0f}")
+    if imports:
+        print(f"\ncollection import (lines/s per stage): {'backend':<10}{'lines':>11}"
+              f"{'read+stage':>12}{'match+post':>12}{'project':>10}{'end to end':>12}"
+              f"{'seconds':>9}")
+        for backend, r in imports:
+            print(f"{'':37}{backend:<10}{r['lines']:>11,.0f}{r['read_lines_per_s']:>12,.0f}"
+                  f"{r['post_lines_per_s']:>12,.0f}{r['project_lines_per_s']:>10,.0f}"
+                  f"{r['total_lines_per_s']:>12,.0f}{r['total_seconds']:>9.1f}")
     own, worker = peak_rss_mib()
     print(f"\npeak RSS {own:.0f} MiB (bulk worker process: {worker:.0f} MiB)")
     return 0
