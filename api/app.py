@@ -22,13 +22,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import install_handlers, problem, problems_as_problem_json
 from api.routers import (
     accounts,
+    arrears,
     contributions,
     employers,
+    finance,
     funds,
     health,
     imports,
     interest,
     persons,
+    suspense,
 )
 from infra.bootstrap import Container
 from infra.settings import Settings
@@ -73,9 +76,11 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
     install_handlers(app)
     app.add_middleware(BodySizeLimit, bytes_max=REQUEST_BODY_BYTES_MAX, bytes_max_by_path={
         API_PREFIX + imports.UPLOAD_PATH:
-            imports.UPLOAD_BYTES_MAX + imports.MULTIPART_OVERHEAD_BYTES_MAX})
+            imports.UPLOAD_BYTES_MAX + imports.MULTIPART_OVERHEAD_BYTES_MAX,
+        API_PREFIX + finance.UPLOAD_PATH:
+            finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
-                   imports):
+                   imports, suspense, finance, arrears):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi

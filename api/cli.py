@@ -324,6 +324,198 @@ def import_report_command(
                 rows = writer(batch_report(c.views, batch, items_limit=None), path)
                 out.print(f"{rows} lines written to {path}")
 
+
+# -- suspense (暂收/挂账) ----------------------------------------------------------------------
+
+suspense_app = typer.Typer(no_args_is_help=True,
+                           help="Suspense items: list, assign to a person-month, refund.")
+app.add_typer(suspense_app, name="suspense")
+SUSPENSE_LIST_MAX = 1000
+
+
+@suspense_app.command("list")
+def suspense_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="held, assigned or refunded")] = None,
+    batch: Annotated[str | None, typer.Option(help="Only items of this import batch.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=SUSPENSE_LIST_MAX)] = 100,
+) -> None:
+    """Suspense items in the order they were held (ID numbers masked)."""
+    from domain.identity import mask_id_number
+    from domain.suspense import STATUSES
+
+    if status is not None and status not in STATUSES:
+        console.print(f"[red]--status must be one of {', '.join(STATUSES)}[/red]")
+        raise typer.Exit(2)
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        table = Table("serial", "status", "reason", "insurance", "period", "ID number",
+                      "amount (yuan)", "decided by")
+        for i in c.queries.suspense_items(status, batch, limit):
+            table.add_row(i["serial_no"], i["status"], i["reason_code"], i["insurance"] or "",
+                          i["period"] or "", mask_id_number(i["id_number"] or ""),
+                          fen_to_yuan_text(i["amount_fen"]), i["decided_by"] or "")
+        out.print(table)
+
+
+@suspense_app.command("assign")
+def suspense_assign(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="Tax serial number of the held line.")],
+    id_number: Annotated[str, typer.Option("--id-number", help="The person it belongs to.")],
+    period: Annotated[str, typer.Option(help="The month it belongs to, YYYY-MM.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+    employer_code: Annotated[str | None, typer.Option(
+        "--employer-code", help="Default: the credit code on the line.")] = None,
+) -> None:
+    """Assign a suspense item to a person and period: its money is posted there."""
+    from infra.suspense_service import assign_suspense
+
+    with container_of(ctx) as c:
+        done = assign_suspense(c, serial, id_number, period, reason, "cli", employer_code)
+    r = done.result
+    out.print(f"{r['serial_no']}: {r['status']} to {r['period']} (month {r['month_id']}), "
+              f"{fen_to_yuan_text(r['amount_fen'])} yuan; position {done.position}")
+
+
+@suspense_app.command("refund")
+def suspense_refund(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="Tax serial number of the held line.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision).")],
+    reference: Annotated[str, typer.Option(help="The tax bureau's refund voucher number.")],
+) -> None:
+    """Refund a suspense item through the tax bureau (suspense → bank:payout)."""
+    from infra.suspense_service import refund_suspense
+
+    with container_of(ctx) as c:
+        done = refund_suspense(c, serial, reason, reference, "cli")
+    r = done.result
+    out.print(f"{r['serial_no']}: {r['status']} ({r['reference']}), "
+              f"{fen_to_yuan_text(r['amount_fen'])} yuan; position {done.position}")
+
+
+# -- finance special-account reconciliation (财政专户对账) -------------------------------------
+
+reconcile_app = typer.Typer(no_args_is_help=True,
+                            help="Reconciliations: the finance special account (财政专户).")
+app.add_typer(reconcile_app, name="reconcile")
+
+
+@import_app.command("statement")
+def import_statement_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV (UTF-8 or GBK) or XLSX statement of the "
+                                              "finance special account.")],
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding, e.g. gbk; default: "
+                                                 "detected")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected lines (CSV); "
+                                                 "default: <file>.rejects.csv beside it")] = None,
+) -> None:
+    """Import the finance special account's statement (财政专户对账单): recorded as it is and
+    compared with the ledger (`shebao reconcile finance`), never posted. The same file twice
+    changes nothing."""
+    from infra.finance_statement_import import import_statement
+
+    rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
+    with container_of(ctx) as c:
+        summary = import_statement(c, file, encoding, rejects_path, "cli")
+    if summary.already_imported:
+        out.print(f"{file.name} was imported before (sha256 {summary.sha256[:12]}…): nothing "
+                  "changed")
+    table = Table("insurance", "receipts (yuan)", "payments (yuan)")
+    for insurance, per in sorted(summary.by_insurance.items()):
+        table.add_row(insurance, fen_to_yuan_text(per["receipt"]),
+                      fen_to_yuan_text(per["payment"]))
+    out.print(table)
+    out.print(f"{summary.lines} lines: {summary.imported} imported, {summary.rejected} rejected;"
+              f" {summary.first_date or '-'} to {summary.last_date or '-'}; statement "
+              f"{summary.statement_id}, position {summary.position}")
+    if summary.rejected_codes:
+        out.print("rejected: " + ", ".join(
+            f"{code} {n}" for code, n in sorted(summary.rejected_codes.items())))
+    if summary.rejects_file:
+        out.print(f"rejected lines written to {summary.rejects_file}: correct them there and "
+                  "import that file")
+
+
+@reconcile_app.command("finance")
+def reconcile_finance_command(
+    ctx: typer.Context,
+    start: Annotated[str | None, typer.Option("--from", help="First month YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month YYYY-MM.")] = None,
+    day: Annotated[bool, typer.Option("--day", help="Per day instead of per month.")] = False,
+    statement: Annotated[str | None, typer.Option(help="One statement (id or sha256) over "
+                                                  "its months; default: all.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                  help="Write the rows as CSV here.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", dir_okay=False,
+                                                   help="Write the report as XLSX here.")] = None,
+) -> None:
+    """The finance special account's statements against the ledger's fund movements, per
+    month (or day) and insurance; differences are statement − ledger. Exit status 3 when
+    there is a difference."""
+    from infra.finance_reconciliation import reconcile, write_csv, write_xlsx
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        report = reconcile(c.views, statement, start, end, "day" if day else "month")
+    table = Table("period", "insurance", "statement in", "statement out", "ledger in",
+                  "ledger out", "difference in", "difference out", "status")
+    for r in report["rows"]:
+        table.add_row(r["period"], r["insurance"] or "?",
+                      *(fen_to_yuan_text(r[k]) for k in (
+                          "statement_receipts_fen", "statement_payments_fen",
+                          "ledger_receipts_fen", "ledger_payments_fen",
+                          "receipts_difference_fen", "payments_difference_fen")),
+                      r["status"])
+    out.print(table)
+    out.print(f"{len(report['rows'])} rows, {report['differences']} with a difference "
+              f"({report['from'] or 'start'} to {report['to'] or 'end'}): {report['status']}")
+    for path, writer in ((csv_path, write_csv), (xlsx_path, write_xlsx)):
+        if path is not None:
+            writer(report, path)
+            out.print(f"written to {path}")
+    if report["status"] != "ok":
+        raise typer.Exit(3)
+
+
+@app.command("arrears")
+def arrears_command(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Argument(help="YYYY-MM")],
+    as_of: Annotated[str | None, typer.Option(help="late fee as of YYYY-MM-DD (default: "
+                                              "today)")] = None,
+) -> None:
+    """Arrears (欠费) per employer: months assessed (employed, base declared) but not posted
+    after their due date, with the late fee (滞纳金, employer-borne)."""
+    from datetime import date
+
+    from infra.arrears import arrears
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        console.print(f"[red]--as-of {as_of!r} is not a date written YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    with container_of(ctx) as c:
+        report, items = arrears(c, period, day)
+    summary = report.as_dict()
+    if not report.due:
+        out.print(f"{period} falls due on {summary['due_date']}: nothing is late as of {day} "
+                  f"({len(items)} assessed months not posted yet)")
+        return
+    table = Table("employer", "persons", "arrears (yuan)", "days late", "late fee (yuan)")
+    for e in summary["employers"]:
+        table.add_row(e["employer_code"], str(e["persons"]), fen_to_yuan_text(e["arrears_fen"]),
+                      str(e["days_late"]), fen_to_yuan_text(e["late_fee_fen"]))
+    out.print(table)
+    out.print(f"{period}: due {summary['due_date']}, as of {day}: arrears "
+              f"{fen_to_yuan_text(summary['arrears_fen'])} yuan, late fees "
+              f"{fen_to_yuan_text(summary['late_fee_fen'])} yuan")
+
+
 def main() -> None:
     try:
         app()

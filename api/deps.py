@@ -27,6 +27,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read":                 READERS,  # persons, employers, accounts, history, funds
     "import_collections":   ("reconciler",),  # upload a tax collection file
     "read_imports":         ("reconciler", "auditor", "director", "reviewer"),  # reports
+    "import_statements":    ("reconciler",),  # upload a finance special-account statement
+    "read_finance":         ("reconciler", "auditor", "director"),  # statements, 对账
+    "decide_suspense":      ("reconciler",),  # assign or refund a suspense item
+    "read_suspense":        ("reconciler", "auditor", "director", "reviewer"),
 }
 assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
 
@@ -96,6 +100,10 @@ InterestCreditor = Annotated[Principal, Depends(allowed("credit_interest"))]
 Reader = Annotated[Principal, Depends(allowed("read"))]
 Importer = Annotated[Principal, Depends(allowed("import_collections"))]
 ImportReader = Annotated[Principal, Depends(allowed("read_imports"))]
+StatementImporter = Annotated[Principal, Depends(allowed("import_statements"))]
+FinanceReader = Annotated[Principal, Depends(allowed("read_finance"))]
+SuspenseDecider = Annotated[Principal, Depends(allowed("decide_suspense"))]
+SuspenseReader = Annotated[Principal, Depends(allowed("read_suspense"))]
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key",

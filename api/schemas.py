@@ -433,3 +433,78 @@ class ImportReportView(Page):
     by_employer: list[EmployerTotals]
     items_total: int
     items: list[ImportLineItem]
+
+
+# -- suspense (暂收/挂账) ----------------------------------------------------------------------
+
+SerialNo = Annotated[str, _text(64), Field(description="Tax serial number (税务流水号) of the "
+                                                       "held line.")]
+
+
+class SuspenseAssignment(Request):
+    id_number: IdNumber = Field(description="The person the money belongs to.")
+    period: Period = Field(description="The month it belongs to (may differ from the line's).")
+    employer_code: CreditCode | None = Field(
+        default=None, description="Default: the credit code on the collected line.")
+    reason: Reason = Field(description="Why the money belongs there (recorded).")
+
+
+class SuspenseRefund(Request):
+    reason: Reason = Field(description="Why the money is refunded (recorded).")
+    reference: Annotated[str, _text(100), Field(
+        description="The tax bureau's refund voucher number (退费凭证号).")]
+
+
+class SuspenseDecided(BaseModel):
+    serial_no: str
+    suspense_id: str
+    status: str = Field(json_schema_extra={"enum": ["assigned", "refunded"]})
+    amount_fen: int
+    decided_by: str | None
+    reason: str | None
+    person_id: str | None = Field(description="Assigned: the person.")
+    id_number: str | None
+    period: str | None = Field(description="Assigned: the month posted.")
+    employer_code: str | None
+    month_id: str | None = Field(description="Assigned: the ContributionMonth posted into.")
+    reference: str | None = Field(description="Refunded: the refund voucher.")
+
+
+class SuspenseItemView(BaseModel):
+    suspense_id: str
+    serial_no: str
+    batch_id: str = Field(description="The import that held it.")
+    line_no: int | None
+    reason_code: str = Field(description="Why it was held, e.g. person_not_registered.")
+    reason: str
+    amount_fen: int
+    insurance: str | None
+    period: str | None = Field(description="The period on the collected line.")
+    id_number: str | None = Field(description="On the collected line; masked in lists.")
+    credit_code: str | None
+    base_fen: int | None
+    employer_fen: int | None
+    individual_fen: int | None
+    collected_on: str | None
+    tax_batch: str | None
+    status: str = Field(json_schema_extra={"enum": ["held", "assigned", "refunded"]})
+    decided_by: str | None
+    decision_reason: str | None
+    assigned_person_id: str | None
+    assigned_id_number: str | None = Field(description="Masked in lists.")
+    assigned_period: str | None
+    assigned_employer_code: str | None
+    month_id: str | None
+    refund_reference: str | None
+    held_position: int = Field(description="Log position of the hold.")
+    held_at: str
+    decided_position: int | None = Field(description="Log position of the decision.")
+    decided_at: str | None
+
+
+class SuspensePage(Page):
+    items: list[SuspenseItemView]
+
+
+class SuspenseDetail(SuspenseItemView):
+    position: int = Field(description="Log position the read models had reached.")

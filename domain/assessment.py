@@ -83,15 +83,23 @@ def month_lines(schedule: RateSchedule, base_fen: int, collected: Collected | No
     assessed = schedule.assess(base_fen)
     if collected is None:
         return assessed, None
+    lines = collected_lines(schedule, collected)
+    if [line[:4] for line in lines] == [line[:4] for line in assessed]:
+        return lines, None
+    return lines, assessed
+
+
+def collected_lines(schedule: RateSchedule, collected: Collected) -> list[MonthLine]:
+    """The collected amounts as month lines: each individual amount credited to the personal
+    account in the policy's proportion (all of it for the pension's 8%). No assessment: also
+    for money posted where no base is declared (a suspense item assigned by a clerk)."""
     ratios = {item[0]: item for item in schedule.items}
     lines: list[MonthLine] = []
     for insurance, collected_base_fen, employer_fen, individual_fen in collected:
         _code, _employer_n, individual_n, account_n, _denominator = ratios[insurance]
         account_fen = apply_ratio(individual_fen, account_n, individual_n) if individual_n else 0
         lines.append([insurance, collected_base_fen, employer_fen, individual_fen, account_fen])
-    if [line[:4] for line in lines] == [line[:4] for line in assessed]:
-        return lines, None
-    return lines, assessed
+    return lines
 
 
 def rate_schedule(
@@ -139,11 +147,13 @@ def month_total_fen(lines: Sequence[Sequence[object]]) -> int:
     return sum(int(str(line[2])) + int(str(line[3])) for line in lines)
 
 
-def posting_journal(person_id: str, lines: Sequence[Sequence[object]]) -> list[JournalLine]:
-    """Journal of a collected month: the tax clearing account is debited with all that was
-    collected; each insurance's pooled fund is credited with the employer part and the individual
-    part not credited to the personal account; the personal account gets its share."""
-    journal: list[JournalLine] = [[CLEARING_TAX, 0, 0]]
+def posting_journal(person_id: str, lines: Sequence[Sequence[object]],
+                    debit_account: str = CLEARING_TAX) -> list[JournalLine]:
+    """Journal of a collected month: the tax clearing account (or, for money assigned out of
+    suspense, `suspense`) is debited with all that was collected; each insurance's pooled fund
+    is credited with the employer part and the individual part not credited to the personal
+    account; the personal account gets its share."""
+    journal: list[JournalLine] = [[debit_account, 0, 0]]
     total = 0
     for insurance, _base, employer, individual, account in lines:
         assert isinstance(insurance, str)

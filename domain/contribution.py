@@ -3,6 +3,8 @@
 One aggregate per (person, period), so that a second posting of the same month addresses the same
 aggregate: an identical repeat is a no-op, a different one is a conflict, never a double posting.
 A wrong posting is reversed (红冲) by a new event; the month may then be posted again.
+A posted month may be supplemented with insurances it does not have yet (money assigned out of
+suspense by a clerk); a reversal then reverses the whole month as it stands.
 The bulk path (infra/bulk.py) writes `Posted` events without building this object; a test
 proves both produce the same stored event."""
 
@@ -110,3 +112,53 @@ class ContributionMonth(Aggregate):
     ) -> None:
         self._apply_posting(employer_code, lines, journal)
         self.serials = serials or []
+
+    def has_insurance(self, insurance: str) -> bool:
+        return any(line[0] == insurance for line in self.lines)
+
+    def supplement(
+        self, employer_code: str, lines: list[list[Any]], journal: list[list[Any]], source: str,
+        serials: list[str], assessed: list[list[Any]] | None = None,
+    ) -> None:
+        """Add lines for insurances the posted month does not have yet (e.g. money assigned out
+        of suspense). An insurance already in the month is refused: reverse the month first."""
+        if self.status != POSTED:
+            raise Conflict(
+                "month_reversed",
+                f"{self.period} is reversed (红冲); post the month again before assigning more "
+                "money to it, or refund the money",
+                field="period",
+            )
+        if employer_code != self.employer_code:
+            raise Conflict(
+                "month_employer_differs",
+                f"{self.period} is posted for employer {self.employer_code}, not {employer_code};"
+                f" give employer_code {self.employer_code} if the money is that employer's, or "
+                "refund it",
+                field="employer_code",
+            )
+        for line in lines:
+            if self.has_insurance(str(line[0])):
+                raise Conflict(
+                    "insurance_already_posted",
+                    f"insurance {line[0]} of {self.period} is posted already; refund the money, "
+                    "or reverse the month (红冲) and post it again",
+                    field="period",
+                )
+        assert_balanced(journal)
+        self._supplemented(
+            person_id=self.person_id, period=self.period, employer_code=employer_code,
+            lines=lines, journal=journal, source=source, serials=serials, assessed=assessed,
+        )
+
+    # Carries only what it adds (lines, journal, serials) and, like the reversal, who and what
+    # month it is, so that projections read it on its own.
+    @event("Supplemented")
+    def _supplemented(
+        self, person_id: str, period: str, employer_code: str, lines: list[list[Any]],
+        journal: list[list[Any]], source: str, serials: list[str],
+        assessed: list[list[Any]] | None = None,
+    ) -> None:
+        self.lines = [*self.lines, *lines]
+        self.journal = [*self.journal, *journal]
+        self.serials = [*self.serials, *serials]

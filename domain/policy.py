@@ -59,6 +59,7 @@ class BaseBounds:
 class LateFeeRate:
     effective_from: date
     daily_rate: Decimal
+    due_day: int  # contributions of a month fall due on this day of the following month
     source: str
 
 
@@ -222,7 +223,10 @@ class PolicyTables:
         late_fees: list[LateFeeRate] = []
         seen = set()
         for r in _rows(docs, "late_fee", "rate"):
-            fee = LateFeeRate(r.day("effective_from"), r.rate("daily_rate"), r.source())
+            fee = LateFeeRate(r.day("effective_from"), r.rate("daily_rate"),
+                              r.integer("due_day"), r.source())
+            if not 1 <= fee.due_day <= 28:
+                raise ValueError(f"{r.where}: due_day must be 1..28 (a day every month has)")
             _unique(seen, fee.effective_from, r.where, f"a late-fee rate from {fee.effective_from}")
             late_fees.append(fee)
         late_fees.sort(key=lambda x: x.effective_from)
@@ -300,6 +304,12 @@ class PolicyTables:
             )
         rate: LateFeeRate = found
         return rate
+
+    def due_date(self, period: Period) -> date:
+        """The day a period's contributions fall due: `due_day` of the following month."""
+        following = period.next()
+        first = date(following.year, following.month, 1)
+        return first.replace(day=self.late_fee_rate(first).due_day)
 
     def clamp_base(self, year: int, declared_wage_fen: int) -> int:
         """The contribution base: the declared wage clamped to [floor, cap] of that year."""

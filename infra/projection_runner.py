@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.contribution import ContributionMonth
+from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
 from domain.receipts import CommandReceipt
@@ -39,7 +40,7 @@ PAGE_SIZE_EVENTS = 5000
 PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
-    ImportBatch, SuspenseItem)
+    ImportBatch, SuspenseItem, FinanceStatement)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

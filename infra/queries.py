@@ -111,3 +111,29 @@ class Queries:
         )
         with self.views.stream(sql, (PENSION, f"{year}-12-31")) as rows:
             yield rows
+
+    # -- suspense items (projections/suspense_items.py) --------------------------------------
+
+    def suspense_items(self, status: str | None = None, batch_id: str | None = None,
+                       limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Suspense items in the order they were held, optionally of one status or batch."""
+        from projections.suspense_items import COLUMNS
+
+        sql = f"SELECT {', '.join(COLUMNS)} FROM suspense_items WHERE 1 = 1"
+        params: list[Any] = []
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if batch_id:
+            sql += " AND batch_id = ?"
+            params.append(batch_id)
+        sql += " ORDER BY held_position, serial_no LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        return [dict(zip(COLUMNS, row, strict=True)) for row in self.views.query(sql, params)]
+
+    def suspense_item(self, serial_no: str) -> dict[str, Any] | None:
+        from projections.suspense_items import COLUMNS
+
+        rows = self.views.query(
+            f"SELECT {', '.join(COLUMNS)} FROM suspense_items WHERE serial_no = ?", (serial_no,))
+        return dict(zip(COLUMNS, rows[0], strict=True)) if rows else None

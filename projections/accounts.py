@@ -17,9 +17,11 @@ COLUMNS = ("person_id", "insurance", "effective_date", "period", "kind", "amount
 KINDS = {
     "ContributionMonth.Posted": "contribution",
     "ContributionMonth.Reposted": "contribution",
+    "ContributionMonth.Supplemented": "contribution",
     "ContributionMonth.Reversed": "reversal",
     "InterestYear.Credited": "interest",
     "SuspenseItem.Held": "suspense",  # never touches a personal account (read for coverage)
+    "SuspenseItem.Refunded": "suspense",  # neither does a refund
 }
 
 

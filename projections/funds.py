@@ -26,9 +26,11 @@ class FundBalances(Projection):
     event_types = (
         "ContributionMonth.Posted",
         "ContributionMonth.Reposted",
+        "ContributionMonth.Supplemented",
         "ContributionMonth.Reversed",
         "InterestYear.Credited",
         "SuspenseItem.Held",
+        "SuspenseItem.Refunded",
     )
 
     def create_statements(self, dialect: str) -> list[str]:

@@ -17,6 +17,8 @@ COLUMNS = ("person_id", "period", "kind", "employer_code", "employer_fen", "indi
 KINDS = {
     "ContributionMonth.Posted": ("posted", 1),
     "ContributionMonth.Reposted": ("posted", 1),
+    # Lines added to a posted month (money assigned out of suspense): the added amounts only.
+    "ContributionMonth.Supplemented": ("posted", 1),
     "ContributionMonth.Reversed": ("reversed", -1),
 }
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from projections.accounts import PersonalAccounts
 from projections.base import Projection
+from projections.employments import Employments
+from projections.finance_statements import FinanceStatements
+from projections.fund_movements import FundMovements
 from projections.funds import FundBalances
 from projections.history import ContributionHistory
 from projections.import_lines import ImportLines
 from projections.person_bases import PersonBases
+from projections.suspense_items import SuspenseItems
 
 
 def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
-            ImportLines()]
+            ImportLines(), SuspenseItems(), Employments(),
+            FinanceStatements(), FundMovements()]

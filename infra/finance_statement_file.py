@@ -1,0 +1,160 @@
+"""Reads the finance special account's statement (财政专户对账单) as CSV or XLSX, line by line, and
+writes its rejects file. The column specification and the check of one line are in
+`domain/finance_statement.py`; the README section "Finance special-account reconciliation" is
+the description for the people who produce the files.
+
+The physical reading is that of the collection files (`infra/collection_file.py`), reused as it
+is so that both behave alike: encoding detection (UTF-8, else GB18030; UTF-16 by its BOM;
+`encoding` overrides), separator from the header line, physical line numbers, XLSX's first
+sheet with Excel's row numbers, .xls refused, a bad byte refusing the file at its line. Its
+low-level readers are private names of that module; they are imported here rather than copied
+(a test reads a GBK file and an XLSX file through them, so a rename there fails loudly)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from domain.collection import LineError, LineErrors
+from domain.errors import ValidationFailed
+from domain.finance_statement import (
+    STATEMENT_COLUMNS,
+    STATEMENT_LINES_MAX,
+    StatementItem,
+    StatementLine,
+    map_statement_header,
+    parse_statement_line,
+)
+from domain.policy import PolicyTables
+from infra.collection_file import (
+    _XLS_MAGIC,
+    _XLSX_MAGIC,
+    CollectionFileError,
+    _blank,
+    _csv_rows,
+    _head,
+    _neutral,
+    _xlsx_rows,
+    detect_encoding,
+)
+
+REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
+_REJECT_JOIN = " | "
+
+
+def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | None = None
+                        ) -> Iterator[StatementItem]:
+    """Yield one item per data line, in file order: a `StatementLine`, or `LineErrors` with
+    every fault of the line. File-level faults raise `CollectionFileError` (codes
+    `collection_file_*`, `columns_missing`, `column_duplicate`, `statement_too_long`): the
+    caller must then discard what it already got."""
+    import codecs
+
+    path = Path(path)
+    head, complete = _head(path)
+    if not head:
+        return
+    if head.startswith(_XLSX_MAGIC):
+        yield from _items(path, _xlsx_rows(path), policy, check_width=False)
+        return
+    if head.startswith(_XLS_MAGIC):
+        raise CollectionFileError(
+            path, "is an Excel 97-2003 (.xls) workbook, which is not read; "
+            "save it as .xlsx or as CSV UTF-8", code="collection_file_format")
+    codec = encoding or detect_encoding(head, complete)
+    try:
+        codec = codecs.lookup(codec).name
+    except LookupError:
+        raise CollectionFileError(
+            path, f"unknown encoding {codec!r}; use utf-8 or gb18030",
+            code="collection_file_encoding") from None
+    if b"\x00" in head and not codec.startswith(("utf-16", "utf-32")):
+        raise CollectionFileError(
+            path, "is neither a CSV text file nor an XLSX workbook (it contains NUL bytes)",
+            code="collection_file_format")
+    yield from _items(path, _csv_rows(path, codec), policy, check_width=True)
+
+
+def _items(path: Path, rows: Iterator[tuple[int, Sequence[object]]], policy: PolicyTables,
+           *, check_width: bool) -> Iterator[StatementItem]:
+    positions: dict[str, int] | None = None
+    width = 0
+    first_line_of: dict[tuple[str, str, str], int] = {}
+    lines = 0
+    for line_no, cells in rows:
+        if _blank(cells):
+            continue
+        if positions is None:
+            try:
+                positions = map_statement_header(["" if c is None else str(c) for c in cells])
+            except ValidationFailed as e:
+                raise CollectionFileError(path, f"line {line_no}: {e.message}", code=e.code) from e
+            width = len(cells)
+            continue
+        lines += 1
+        if lines > STATEMENT_LINES_MAX:
+            raise CollectionFileError(
+                path, f"has more than {STATEMENT_LINES_MAX:,} data lines; split the statement "
+                "by year or month", code="statement_too_long")
+        raw = {key: _cell_text(cells[position] if position < len(cells) else None)
+               for key, position in positions.items()}
+        if check_width and (len(cells) < width or any(str(c).strip() for c in cells[width:])):
+            yield LineErrors(line_no, raw, (LineError(
+                line_no, "line", "column_count",
+                f"line has {len(cells)} columns where the header has {width}: the line is cut "
+                "short, or a value holds an unquoted separator; put values with commas in quotes",
+                raw),))
+            continue
+        result = parse_statement_line(line_no, raw, policy)
+        if isinstance(result, StatementLine):
+            first = first_line_of.setdefault(result.unique_key, line_no)
+            if first != line_no:
+                yield LineErrors(line_no, raw, (LineError(
+                    line_no, "voucher", "voucher_duplicate",
+                    f"voucher: {result.voucher!r} of insurance {result.insurance} in "
+                    f"{result.month} is already on line {first}; each voucher line comes once",
+                    raw),))
+                continue
+            yield result
+        else:
+            yield LineErrors(line_no, raw, tuple(result))
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text: dates become ISO dates, numbers their exact decimal text (never through
+    float formatting: 1234.56, not 1234.5599…)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        return day.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int):
+            return str(value)
+        text = format(Decimal(repr(value)), "f")
+        return text.split(".")[0] if value.is_integer() else text
+    return str(value)
+
+
+def write_statement_rejects_csv(errors: Iterable[LineErrors], out_path: Path | str) -> int:
+    """One row per rejected line: the raw values under the statement's Chinese headers, then the
+    original line number, fields, codes and messages; UTF-8 with BOM (Excel opens it). The file
+    reads back as a statement (the error columns are ignored). Returns the rows written."""
+    rows = 0
+    with Path(out_path).open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([c.header_zh for c in STATEMENT_COLUMNS] + list(REJECT_EXTRA_HEADERS))
+        for group in errors:
+            writer.writerow(
+                [_neutral(group.raw.get(c.key, "")) for c in STATEMENT_COLUMNS]
+                + [str(group.line_no),
+                   _REJECT_JOIN.join(e.field for e in group.errors),
+                   _REJECT_JOIN.join(e.code for e in group.errors),
+                   _REJECT_JOIN.join(e.message for e in group.errors)])
+            rows += 1
+    return rows
