@@ -23,6 +23,7 @@ from api.errors import install_handlers, problem, problems_as_problem_json
 from api.routers import (
     accounts,
     arrears,
+    backpayments,
     contributions,
     employers,
     finance,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
         API_PREFIX + finance.UPLOAD_PATH:
             finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
-                   imports, suspense, finance, arrears):
+                   imports, suspense, finance, arrears, backpayments):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi

@@ -9,7 +9,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -514,6 +514,99 @@ def arrears_command(
     out.print(f"{period}: due {summary['due_date']}, as of {day}: arrears "
               f"{fen_to_yuan_text(summary['arrears_fen'])} yuan, late fees "
               f"{fen_to_yuan_text(summary['late_fee_fen'])} yuan")
+
+
+# -- back-payments (补缴) ----------------------------------------------------------------------
+
+backpay_app = typer.Typer(no_args_is_help=True,
+                          help="Back-payments (补缴): assess, record the collection, cancel, show.")
+app.add_typer(backpay_app, name="backpay")
+
+
+def _print_backpay(r: dict[str, Any], position: int | None = None) -> None:
+    table = Table("period", "due", "days late", "contributions (yuan)", "account (yuan)",
+                  "late fee (yuan)")
+    for m in r["months"]:
+        table.add_row(m["period"], m["due_date"], str(m["days_late"]),
+                      fen_to_yuan_text(m["total_fen"]), fen_to_yuan_text(m["pension_account_fen"]),
+                      fen_to_yuan_text(m["late_fee_fen"]))
+    out.print(table)
+    for y in r["interest_years"]:
+        out.print(f"interest {y['year']} at {y['rate']}: +{fen_to_yuan_text(y['delta_fen'])} "
+                  "yuan")
+    out.print(f"back-payment {r['backpay_id']} ({r['status']}), pay by {r['pay_by']}: principal "
+              f"{fen_to_yuan_text(r['principal_fen'])} + late fee "
+              f"{fen_to_yuan_text(r['late_fee_fen'])} + interest "
+              f"{fen_to_yuan_text(r['interest_fen'])} = {fen_to_yuan_text(r['total_fen'])} yuan"
+              + (f"; position {position}" if position is not None else ""))
+
+
+@backpay_app.command("assess")
+def backpay_assess(
+    ctx: typer.Context,
+    id_number: Annotated[str, typer.Option("--id-number", help="The person.")],
+    employer_code: Annotated[str, typer.Option("--employer-code", help="The employer owing.")],
+    from_period: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
+    to_period: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
+    pay_by: Annotated[str, typer.Option("--pay-by", help="Payment deadline, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(help="Ground and evidence (recorded).")],
+    base_fen: Annotated[int | None, typer.Option(
+        "--base-fen", help="Base of every month in fen; default: each year's declared base.")
+    ] = None,
+    insurance: Annotated[list[str] | None, typer.Option(
+        help="Insurance code (repeat); default: the five employee insurances.")] = None,
+) -> None:
+    """补缴核定: the months at their own rates, late fees to --pay-by, interest of the years
+    credited already. Prints the notice's figures."""
+    from infra.backpay_service import assess_backpay
+
+    with container_of(ctx) as c:
+        done = assess_backpay(c, id_number, employer_code, from_period, to_period, pay_by,
+                              reason, "cli", base_fen, insurance)
+    _print_backpay(done.result, done.position)
+
+
+@backpay_app.command("collect")
+def backpay_collect(
+    ctx: typer.Context,
+    backpay_id: Annotated[str, typer.Argument(help="The assessment's id.")],
+    collected_on: Annotated[str, typer.Option("--collected-on", help="YYYY-MM-DD.")],
+    tax_serial: Annotated[str, typer.Option("--tax-serial", help="Tax bureau serial number.")],
+    amount_fen: Annotated[int, typer.Option("--amount-fen", help="Collected total in fen.")],
+) -> None:
+    """Record the tax bureau's collection: posts the months, late fee and interest, and
+    recomputes the credited years' interest, in one transaction."""
+    from infra.backpay_service import collect_backpay
+
+    with container_of(ctx) as c:
+        done = collect_backpay(c, backpay_id, collected_on, tax_serial, amount_fen, "cli")
+    _print_backpay(done.result, done.position)
+
+
+@backpay_app.command("cancel")
+def backpay_cancel(
+    ctx: typer.Context,
+    backpay_id: Annotated[str, typer.Argument(help="The assessment's id.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded).")],
+) -> None:
+    """Cancel an assessment that was not collected."""
+    from infra.backpay_service import cancel_backpay
+
+    with container_of(ctx) as c:
+        done = cancel_backpay(c, backpay_id, reason, "cli")
+    _print_backpay(done.result, done.position)
+
+
+@backpay_app.command("show")
+def backpay_show(
+    ctx: typer.Context,
+    backpay_id: Annotated[str, typer.Argument(help="The assessment's id.")],
+) -> None:
+    """One assessment as recorded."""
+    from infra.backpay_service import backpay_result, get_backpay
+
+    with container_of(ctx) as c:
+        _print_backpay(backpay_result(get_backpay(c, backpay_id)))
 
 
 def main() -> None:

@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_finance":         ("reconciler", "auditor", "director"),  # statements, 对账
     "decide_suspense":      ("reconciler",),  # assign or refund a suspense item
     "read_suspense":        ("reconciler", "auditor", "director", "reviewer"),
+    # 补缴核定 is a high-risk item (DOMAIN.md §12): a reviewer assesses or cancels; the
+    # reconciler records the tax bureau's collection of it.
+    "assess_backpay":       ("reviewer",),
+    "collect_backpay":      ("reconciler",),
 }
 assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
 
@@ -104,6 +108,8 @@ StatementImporter = Annotated[Principal, Depends(allowed("import_statements"))]
 FinanceReader = Annotated[Principal, Depends(allowed("read_finance"))]
 SuspenseDecider = Annotated[Principal, Depends(allowed("decide_suspense"))]
 SuspenseReader = Annotated[Principal, Depends(allowed("read_suspense"))]
+BackPayAssessor = Annotated[Principal, Depends(allowed("assess_backpay"))]
+BackPayCollector = Annotated[Principal, Depends(allowed("collect_backpay"))]
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key",

@@ -508,3 +508,68 @@ class SuspensePage(Page):
 
 class SuspenseDetail(SuspenseItemView):
     position: int = Field(description="Log position the read models had reached.")
+
+
+# -- back-payments (补缴) ----------------------------------------------------------------------
+
+class BackPaymentAssessment(Request):
+    id_number: IdNumber
+    employer_code: CreditCode = Field(description="The employer the months are owed by.")
+    from_period: Period = Field(description="First back-paid month.")
+    to_period: Period = Field(description="Last back-paid month (at most 180 months in all).")
+    pay_by: IsoDate = Field(description="Payment deadline of the notice (缴费期限): late fees "
+                                        "run to this day; a later collection is refused.")
+    base_fen: Fen | None = Field(default=None, description="Base of every back-paid month; "
+                                 "default: the base declared for each year.")
+    insurances: list[InsuranceCode] | None = Field(
+        default=None, max_length=10, description="Default: the five employee insurances.")
+    reason: Reason = Field(description="The ground and evidence (e.g. payroll records).")
+
+
+class BackPaymentCollection(Request):
+    collected_on: IsoDate = Field(description="Day the tax bureau collected it (入库日期).")
+    tax_serial: Annotated[str, _text(64), Field(description="The tax bureau's serial number.")]
+    amount_fen: Fen = Field(description="What was collected: must equal the assessment's total.")
+
+
+class BackPaymentCancellation(Request):
+    reason: Reason
+
+
+class BackPaymentMonth(BaseModel):
+    period: str
+    lines: list[list[Any]] = Field(description="[insurance, base_fen, employer_fen, "
+                                               "individual_fen, account_fen] per insurance.")
+    due_date: str = Field(description="The day the month fell due.")
+    days_late: int = Field(description="Days from the due date to pay_by.")
+    late_fees: list[list[Any]] = Field(description="[insurance, fee_fen] per insurance.")
+    total_fen: int
+    late_fee_fen: int
+    pension_account_fen: int
+
+
+class BackPaymentInterestYear(BaseModel):
+    year: int
+    rate: str
+    interest_fen: int = Field(description="The year's interest recomputed with the credits.")
+    interest_before_fen: int | None = Field(description="As credited before; null: never.")
+    delta_fen: int
+
+
+class BackPaymentView(BaseModel):
+    backpay_id: str
+    status: str = Field(json_schema_extra={"enum": ["assessed", "collected", "cancelled"]})
+    person_id: str
+    id_number: str
+    employer_code: str
+    pay_by: str
+    periods: list[str]
+    months: list[BackPaymentMonth]
+    interest_years: list[BackPaymentInterestYear]
+    principal_fen: int = Field(description="Contributions of the months (本金).")
+    late_fee_fen: int = Field(description="Late fee (滞纳金), borne by the employer.")
+    interest_fen: int = Field(description="Interest on the account part (利息), paid by the "
+                                          "payer, credited by recomputing the years.")
+    total_fen: int
+    collected_on: str | None
+    tax_serial: str | None

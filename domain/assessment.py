@@ -16,7 +16,7 @@ from domain.journal import (
     personal_account,
     pooled_fund,
 )
-from domain.money import apply_ratio
+from domain.money import apply_ratio, fen_to_yuan_text
 from domain.periods import Period
 from domain.policy import WORK_INJURY, PolicyTables
 
@@ -87,6 +87,34 @@ def month_lines(schedule: RateSchedule, base_fen: int, collected: Collected | No
     if [line[:4] for line in lines] == [line[:4] for line in assessed]:
         return lines, None
     return lines, assessed
+
+
+def amount_difference(lines: Sequence[MonthLine], assessed: Sequence[MonthLine]
+                      ) -> ValidationFailed:
+    """The refusal of a month whose collected amounts differ from the assessment, for the
+    matching rule "hold" (policy matching.toml): it names each insurance that differs."""
+    due_by_insurance = {str(a[0]): (_fen(a[1]), _fen(a[2]) + _fen(a[3])) for a in assessed}
+    parts = []
+    for line in lines:
+        base_fen, collected_fen = _fen(line[1]), _fen(line[2]) + _fen(line[3])
+        due = due_by_insurance.get(str(line[0]))
+        if due is None:
+            parts.append(f"{line[0]}: collected but not assessed")
+        elif (base_fen, collected_fen) != due:
+            parts.append(f"{line[0]}: collected {fen_to_yuan_text(collected_fen)} on base "
+                         f"{fen_to_yuan_text(base_fen)}, assessed {fen_to_yuan_text(due[1])} "
+                         f"on base {fen_to_yuan_text(due[0])}")
+    return ValidationFailed(
+        "amount_differs",
+        "collected amounts differ from the assessment (" + "; ".join(parts) + "); the region's "
+        "matching rule holds such months in suspense: assign the item after checking, or refund",
+        field="employer_amount",
+    )
+
+
+def _fen(value: object) -> int:
+    assert isinstance(value, int)
+    return value
 
 
 def collected_lines(schedule: RateSchedule, collected: Collected) -> list[MonthLine]:

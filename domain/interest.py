@@ -63,3 +63,15 @@ def interest_journal(person_id: str, interest_fen: int) -> list[JournalLine]:
     ]
     assert_balanced(journal)
     return journal
+
+
+def delta_journal(person_id: str, delta_fen: int) -> list[JournalLine]:
+    """A recomputed year's difference: more interest as `interest_journal`, less the reverse."""
+    if delta_fen >= 0:
+        return interest_journal(person_id, delta_fen)
+    journal: list[JournalLine] = [
+        [personal_account(person_id, PENSION), -delta_fen, 0],
+        [pooled_fund(PENSION), 0, -delta_fen],
+    ]
+    assert_balanced(journal)
+    return journal

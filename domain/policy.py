@@ -63,6 +63,21 @@ class LateFeeRate:
     source: str
 
 
+AMOUNT_DIFFERENCE_RULES = ("post", "hold")
+
+
+@dataclass(frozen=True)
+class MatchingRule:
+    """What the collection import does when collected amounts differ from the assessment."""
+
+    amount_difference: str  # "post" (as collected, assessment kept) or "hold" (suspense)
+    source: str
+
+    @property
+    def holds_differences(self) -> bool:
+        return self.amount_difference == "hold"
+
+
 @dataclass(frozen=True)
 class InterestRate:
     year: int
@@ -153,6 +168,18 @@ def _unique(seen: set[Any], key: Any, where: str, what: str) -> None:
     seen.add(key)
 
 
+def _matching(docs: dict[str, dict[str, Any]]) -> MatchingRule:
+    doc = docs.get("matching")
+    if not isinstance(doc, dict) or not isinstance(doc.get("matching"), dict):
+        raise ValueError("matching.toml: expected a [matching] table")
+    r = _Row("matching.toml", "matching", 0, doc["matching"])
+    rule = r.text("amount_difference")
+    if rule not in AMOUNT_DIFFERENCE_RULES:
+        raise ValueError(f"{r.where}: `amount_difference` must be one of "
+                         f"{', '.join(AMOUNT_DIFFERENCE_RULES)}, got {rule!r}")
+    return MatchingRule(rule, r.source())
+
+
 @dataclass
 class PolicyTables:
     insurances: dict[str, Insurance]
@@ -161,6 +188,7 @@ class PolicyTables:
     base_bounds: dict[int, BaseBounds]
     interest_rates: dict[int, InterestRate]
     late_fee_rates: list[LateFeeRate] = field(default_factory=list)
+    matching: MatchingRule = MatchingRule("post", "default")
 
     @classmethod
     def from_documents(cls, docs: dict[str, dict[str, Any]]) -> PolicyTables:
@@ -230,7 +258,7 @@ class PolicyTables:
             _unique(seen, fee.effective_from, r.where, f"a late-fee rate from {fee.effective_from}")
             late_fees.append(fee)
         late_fees.sort(key=lambda x: x.effective_from)
-        return cls(insurances, rates, wi, bounds, interest, late_fees)
+        return cls(insurances, rates, wi, bounds, interest, late_fees, _matching(docs))
 
     # -- lookups -------------------------------------------------------------------------
 

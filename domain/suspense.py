@@ -4,7 +4,10 @@ serial number, held with a balanced journal (clearing → suspense), and leaves 
 recorded decision: assignment to a person and period (the money is posted into that
 person-month in the same transaction, the posting naming the item's serial number) or refund
 (returned through the tax bureau: suspense → bank:payout). Either is made once; the same
-decision again is recognised (`same_assignment`, `same_refund`) so that a replay is a no-op."""
+decision again is recognised (`same_assignment`, `same_refund`) so that a replay is a no-op.
+When the month an item was assigned to is reversed (红冲), the reversal's journal returns the
+money to suspense and the item is `Reopened` in the same transaction: held again, to be assigned
+or refunded anew, so that every fen in suspense has an item that owns it."""
 
 from __future__ import annotations
 
@@ -146,6 +149,28 @@ class SuspenseItem(Aggregate):
         ref = _required(reference, "reference", "the refund reference (退费凭证号)")
         self._refunded(decided_by=user, reason=reason, reference=ref,
                        journal=refund_journal(self.amount_fen))
+
+    def assigned_to(self, month_id: str) -> bool:
+        return self.status == ASSIGNED and self.month_id == month_id
+
+    def reopen(self, month_id: str, reason: str, source: str) -> None:
+        """The month this item was assigned to is being reversed: the item is held again. The
+        money's way back into suspense is the reversal's journal, saved with this event."""
+        if not self.assigned_to(month_id):
+            raise Conflict(
+                "suspense_not_assigned_to_month",
+                f"suspense item {self.serial_no} is not assigned to month {month_id}",
+                field="serial_no",
+            )
+        self._reopened(month_id=month_id, reason=reason, decided_by=source)
+
+    @event("Reopened")
+    def _reopened(self, month_id: str, reason: str, decided_by: str) -> None:
+        self.status = HELD
+        self.person_id = self.id_number = self.period = self.employer_code = None
+        self.month_id = None
+        self.decided_by = decided_by
+        self.decision_reason = reason
 
     @event("Refunded")
     def _refunded(self, decided_by: str, reason: str, reference: str,

@@ -30,6 +30,7 @@ from domain.assessment import (
     EMPLOYEE_INSURANCES,
     Collected,
     RateSchedule,
+    amount_difference,
     month_lines,
     month_total_fen,
     posting_journal,
@@ -132,8 +133,9 @@ class BulkResult:
 
 
 def prepare_posting(policy: PolicyTables, request: PostingRequest, person: Person,
-                    employer: Employer) -> PreparedPosting:
-    """Validate and assess one request against the person's and employer's current state."""
+                    employer: Employer, hold_differences: bool = False) -> PreparedPosting:
+    """Validate and assess one request against the person's and employer's current state.
+    With `hold_differences`, collected amounts that differ from the assessment are refused."""
     period = parse_period(request.period)
     base_fen = request.base_fen
     if base_fen is None:
@@ -151,6 +153,8 @@ def prepare_posting(policy: PolicyTables, request: PostingRequest, person: Perso
     schedule = rate_schedule(policy, period, employer.risk_class_on(str(period)), insurances,
                              Decimal(employer.work_injury_float))
     lines, assessed = month_lines(schedule, base_fen, request.collected)
+    if assessed is not None and hold_differences:
+        raise amount_difference(lines, assessed)
     person_id = str(person.id)
     return PreparedPosting(person_id, employer.credit_code, str(period), lines,
                            posting_journal(person_id, lines), assessed)
@@ -166,12 +170,14 @@ class BulkPoster:
     """Posts person-months in batches. Employer and person state is cached by (id, version):
     a batch learns every version in its one existence query, so the cache is never stale."""
 
-    def __init__(self, store: Store, policy: PolicyTables, source: str) -> None:
+    def __init__(self, store: Store, policy: PolicyTables, source: str,
+                 hold_differences: bool = False) -> None:
         self.store = store
         self.policy = policy
         self.source = source
         self.region = store.settings.region_code
-        self.builder = LineBuilder(policy, self.region, source, store.encode_state)
+        self.builder = LineBuilder(policy, self.region, source, store.encode_state,
+                                   hold_differences)
         self._employers: dict[UUID, tuple[int, Employer]] = {}
         self._persons: dict[UUID, tuple[int, Person]] = {}
         self._known_persons: set[bytes] = set()  # ids (16 bytes) of persons known to exist
@@ -363,7 +369,8 @@ class BulkPoster:
                     before = self.store.max_position()
                     done = service.post_contribution(
                         r.id_number, r.employer_code, r.period, r.base_fen, r.insurances,
-                        source=self.source, collected=r.collected, serials=r.serials)
+                        source=self.source, collected=r.collected, serials=r.serials,
+                        hold_differences=self.builder.hold_differences)
                     status = "posted" if done.position > before else "duplicate"
                     outcomes[i] = LineOutcome(i, status, total_fen=done.result["total_fen"])
                     position = max(position, done.position)
@@ -411,8 +418,12 @@ class LineBuilder:
     this process or in the forked worker; both give the same result by construction."""
 
     def __init__(self, policy: PolicyTables, region: str, source: str,
-                 encode: Callable[[dict[str, Any]], bytes]) -> None:
+                 encode: Callable[[dict[str, Any]], bytes], hold_differences: bool = False
+                 ) -> None:
         self.policy = policy
+        # Matching rule "hold": a month collected with other amounts than assessed is refused
+        # (amount_differs) instead of posted, so that the import puts it in suspense.
+        self.hold_differences = hold_differences
         self.region = region
         self.source = source
         self._encode = encode  # the store's: transcoder, then compressor and cipher if any
@@ -521,7 +532,10 @@ class LineBuilder:
             if len(self._schedules) >= SCHEDULE_CACHE_MAX:
                 self._schedules.clear()
             self._schedules[key] = schedule
-        return month_lines(schedule, base_fen, r.collected)
+        lines, assessed = month_lines(schedule, base_fen, r.collected)
+        if assessed is not None and self.hold_differences:
+            raise amount_difference(lines, assessed)
+        return lines, assessed
 
 
 _worker_builder: LineBuilder | None = None

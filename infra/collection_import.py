@@ -142,7 +142,8 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
                                      file_name=path.name, sha256=digest,
                                      size_bytes=path.stat().st_size, started_by=imported_by))
     c.runner.catch_up()  # declared bases up to date for the assessment
-    poster = BulkPoster(c.store, c.policy, f"tax:{batch_id}")
+    poster = BulkPoster(c.store, c.policy, f"tax:{batch_id}",
+                        hold_differences=c.policy.matching.holds_differences)
     suspense: list[tuple[SuspenseItem, str]] = []
     for chunk in _chunks(_months(c, batch_id), BATCH_SIZE_MAX):
         bases = _declared_bases(c, chunk)

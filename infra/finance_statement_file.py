@@ -3,17 +3,15 @@ writes its rejects file. The column specification and the check of one line are 
 `domain/finance_statement.py`; the README section "Finance special-account reconciliation" is
 the description for the people who produce the files.
 
-The physical reading is that of the collection files (`infra/collection_file.py`), reused as it
-is so that both behave alike: encoding detection (UTF-8, else GB18030; UTF-16 by its BOM;
-`encoding` overrides), separator from the header line, physical line numbers, XLSX's first
-sheet with Excel's row numbers, .xls refused, a bad byte refusing the file at its line. Its
-low-level readers are private names of that module; they are imported here rather than copied
-(a test reads a GBK file and an XLSX file through them, so a rename there fails loudly)."""
+The bytes-to-rows reading is `infra/tabular_file.py`, shared with the collection files so that
+both behave alike: encoding detection (UTF-8, else GB18030; UTF-16 by its BOM; `encoding`
+overrides), separator from the header line, physical line numbers, XLSX's first sheet with
+Excel's row numbers, .xls refused, a bad byte refusing the file at its line."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,17 +27,8 @@ from domain.finance_statement import (
     parse_statement_line,
 )
 from domain.policy import PolicyTables
-from infra.collection_file import (
-    _XLS_MAGIC,
-    _XLSX_MAGIC,
-    CollectionFileError,
-    _blank,
-    _csv_rows,
-    _head,
-    _neutral,
-    _xlsx_rows,
-    detect_encoding,
-)
+from infra.collection_file import CollectionFileError
+from infra.tabular_file import Row, is_blank_row, neutralize_formula, open_table
 
 REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
 _REJECT_JOIN = " | "
@@ -51,41 +40,19 @@ def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | 
     every fault of the line. File-level faults raise `CollectionFileError` (codes
     `collection_file_*`, `columns_missing`, `column_duplicate`, `statement_too_long`): the
     caller must then discard what it already got."""
-    import codecs
-
     path = Path(path)
-    head, complete = _head(path)
-    if not head:
-        return
-    if head.startswith(_XLSX_MAGIC):
-        yield from _items(path, _xlsx_rows(path), policy, check_width=False)
-        return
-    if head.startswith(_XLS_MAGIC):
-        raise CollectionFileError(
-            path, "is an Excel 97-2003 (.xls) workbook, which is not read; "
-            "save it as .xlsx or as CSV UTF-8", code="collection_file_format")
-    codec = encoding or detect_encoding(head, complete)
-    try:
-        codec = codecs.lookup(codec).name
-    except LookupError:
-        raise CollectionFileError(
-            path, f"unknown encoding {codec!r}; use utf-8 or gb18030",
-            code="collection_file_encoding") from None
-    if b"\x00" in head and not codec.startswith(("utf-16", "utf-32")):
-        raise CollectionFileError(
-            path, "is neither a CSV text file nor an XLSX workbook (it contains NUL bytes)",
-            code="collection_file_format")
-    yield from _items(path, _csv_rows(path, codec), policy, check_width=True)
+    table = open_table(path, encoding, error=CollectionFileError)
+    yield from _items(path, table.rows, policy, check_width=table.is_csv)
 
 
-def _items(path: Path, rows: Iterator[tuple[int, Sequence[object]]], policy: PolicyTables,
-           *, check_width: bool) -> Iterator[StatementItem]:
+def _items(path: Path, rows: Iterator[Row], policy: PolicyTables, *, check_width: bool
+           ) -> Iterator[StatementItem]:
     positions: dict[str, int] | None = None
     width = 0
     first_line_of: dict[tuple[str, str, str], int] = {}
     lines = 0
     for line_no, cells in rows:
-        if _blank(cells):
+        if is_blank_row(cells):
             continue
         if positions is None:
             try:
@@ -151,7 +118,7 @@ def write_statement_rejects_csv(errors: Iterable[LineErrors], out_path: Path | s
         writer.writerow([c.header_zh for c in STATEMENT_COLUMNS] + list(REJECT_EXTRA_HEADERS))
         for group in errors:
             writer.writerow(
-                [_neutral(group.raw.get(c.key, "")) for c in STATEMENT_COLUMNS]
+                [neutralize_formula(group.raw.get(c.key, "")) for c in STATEMENT_COLUMNS]
                 + [str(group.line_no),
                    _REJECT_JOIN.join(e.field for e in group.errors),
                    _REJECT_JOIN.join(e.code for e in group.errors),

@@ -31,6 +31,7 @@ from domain.periods import parse_period
 from domain.policy import PolicyTables
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
+from domain.suspense import SuspenseItem
 from infra.store import Store
 
 CONCURRENCY_RETRIES_MAX = 3
@@ -297,10 +298,11 @@ class LedgerService:
         self, id_number: str, employer_code: str, period: str, base_fen: int | None = None,
         insurances: Sequence[str] | None = None, source: str = "api",
         idempotency_key: str | None = None, collected: Collected | None = None,
-        serials: Sequence[str] = (),
+        serials: Sequence[str] = (), hold_differences: bool = False,
     ) -> CommandResult:
         """Assess and post one person-month, one aggregate per save (the naive path). With
-        `collected`, the collected amounts are posted and the assessment kept beside them."""
+        `collected`, the collected amounts are posted and the assessment kept beside them, or,
+        with `hold_differences`, refused when they differ (amount_differs)."""
         from infra.bulk_posting import PostingRequest, prepare_posting
 
         request = PostingRequest(id_number, employer_code, period, base_fen,
@@ -313,7 +315,7 @@ class LedgerService:
         def decide() -> Decision:
             person = self.person(id_number)
             employer = self.employer(employer_code)
-            prepared = prepare_posting(self.policy, request, person, employer)
+            prepared = prepare_posting(self.policy, request, person, employer, hold_differences)
             month_id = ContributionMonth.create_id(str(person.id), prepared.period)
             result = {"month_id": str(month_id), "person_id": str(person.id),
                       "period": prepared.period, "lines": prepared.lines,
@@ -334,6 +336,15 @@ class LedgerService:
 
         return self.execute("post_contribution", payload, decide, idempotency_key)
 
+    def _suspense_items_of(self, month: ContributionMonth) -> list[SuspenseItem]:
+        """The suspense items whose money is in this month's posting (assigned to it)."""
+        found = []
+        for serial in month.serials:
+            item: SuspenseItem | None = self._get(SuspenseItem.create_id(self.region_code, serial))
+            if item is not None and item.assigned_to(str(month.id)):
+                found.append(item)
+        return found
+
     def reverse_contribution(self, id_number: str, period: str, reason: str,
                              source: str = "api",
                              idempotency_key: str | None = None) -> CommandResult:
@@ -352,12 +363,17 @@ class LedgerService:
                                field="period")
             if not month.is_reversed_for(reason.strip()):
                 month.reverse(reason.strip(), source)
+                # Money assigned out of suspense returns there: its items are held again.
+                reopened = self._suspense_items_of(month)
+                for item in reopened:
+                    item.reopen(str(month_id), f"month {p} reversed: {reason.strip()}", source)
             else:  # the same reversal again: nothing to record
                 return Decision([], {"month_id": str(month_id), "person_id": str(person.id),
                                      "period": p, "status": "reversed",
                                      "reversals": month.reversals})
-            return Decision([month], {"month_id": str(month_id), "person_id": str(person.id),
-                                      "period": p, "status": "reversed",
-                                      "reversals": month.reversals})
+            return Decision([month, *reopened], {"month_id": str(month_id),
+                                                 "person_id": str(person.id), "period": p,
+                                                 "status": "reversed",
+                                                 "reversals": month.reversals})
 
         return self.execute("reverse_contribution", payload, decide, idempotency_key)

@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.policy import PolicyTables
 
-POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest", "late_fee")
+POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest", "late_fee",
+                "matching")
 
 
 def load_policy(directory: Path | None = None) -> PolicyTables:

@@ -21,6 +21,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from domain.backpay import BackPayment
 from domain.contribution import ContributionMonth
 from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
@@ -40,7 +41,7 @@ PAGE_SIZE_EVENTS = 5000
 PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
-    ImportBatch, SuspenseItem, FinanceStatement)
+    ImportBatch, SuspenseItem, FinanceStatement, BackPayment)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

@@ -94,6 +94,30 @@ class Queries:
         )
         return int(rows[0][0])
 
+    def last_interest_year(self) -> int | None:
+        """The last year whose interest was credited in the region (projections/interest_years)."""
+        rows = self.views.query("SELECT MAX(year) FROM interest_years WHERE accounts > 0")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def pension_credits(self, person_id: str, from_year: int
+                        ) -> tuple[int, dict[int, tuple[int, ...]]]:
+        """One person's pension account: the balance at the end of from_year − 1 (interest
+        included), and the contribution credits of each month from `from_year` on, per year
+        (by the period they belong to): the inputs of a recomputation of interest."""
+        first_day = f"{from_year}-01-01"
+        opening = self.views.query(
+            "SELECT COALESCE(SUM(amount_fen), 0) FROM person_account_entries"
+            " WHERE person_id = ? AND insurance = ? AND effective_date < ?",
+            (person_id, PENSION, first_day))
+        credits: dict[int, list[int]] = {}
+        for period, amount in self.views.query(
+                "SELECT period, SUM(amount_fen) FROM person_account_entries"
+                " WHERE person_id = ? AND insurance = ? AND kind <> 'interest'"
+                " AND effective_date >= ? GROUP BY period", (person_id, PENSION, first_day)):
+            year, month = int(period[:4]), int(period[5:7])
+            credits.setdefault(year, [0] * 12)[month - 1] += int(amount)
+        return int(opening[0][0]), {y: tuple(c) for y, c in credits.items()}
+
     @contextmanager
     def interest_inputs(self, year: int) -> Iterator[Iterator[tuple[Any, ...]]]:
         """Per person: the pension account balance at the end of year-1 and the credits of each

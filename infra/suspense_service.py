@@ -4,7 +4,10 @@
   as the item's `Assigned`, the money is posted into that person-month as collected, with a
   journal debiting `suspense` (not `clearing:tax`), `serials` naming the item and `source`
   `suspense:<serial>`: a new month is `Posted`; a posted month without that insurance is
-  `Supplemented`; a month with that insurance, or a reversed month, is refused.
+  `Supplemented`; a reversed (红冲) month is `Reposted` with this line; a posted month with
+  that insurance is refused.
+- reopening: reversing a month that holds assigned items returns their money to suspense and
+  holds the items again (`Reopened`, in the reversal's transaction; see LedgerService).
 - refund: the money goes back to the payer through the tax bureau (`Refunded`, journal
   suspense → bank:payout), with the tax bureau's refund reference.
 
@@ -18,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.assessment import posting_journal, rate_schedule
-from domain.contribution import ContributionMonth
+from domain.contribution import REVERSED, ContributionMonth
 from domain.errors import NotFound, ValidationFailed
 from domain.identity import parse_credit_code, parse_id_number
 from domain.journal import SUSPENSE
@@ -101,6 +104,8 @@ def assign_suspense(c: Container | LedgerService, serial_no: str, id_number: str
             month = ContributionMonth(
                 person_id=person_id, employer_code=employer.credit_code, period=p, lines=lines,
                 journal=journal, source=source, serials=[serial], assessed=assessed)
+        elif month.status == REVERSED:  # the month was voided (红冲): this posts it again
+            month.repost(employer.credit_code, lines, journal, source, [serial], assessed)
         else:
             month.supplement(employer.credit_code, lines, journal, source, [serial], assessed)
         item.assign(person_id=person_id, id_number=number, period=p,

@@ -20,8 +20,12 @@ KINDS = {
     "ContributionMonth.Supplemented": "contribution",
     "ContributionMonth.Reversed": "reversal",
     "InterestYear.Credited": "interest",
+    "InterestYear.Recomputed": "interest",  # the difference, effective at the year's end
     "SuspenseItem.Held": "suspense",  # never touches a personal account (read for coverage)
     "SuspenseItem.Refunded": "suspense",  # neither does a refund
+    # A back-payment's late fee and interest go to pooled funds; the account gets the interest
+    # by the years' recomputation (InterestYear.Recomputed).
+    "BackPayment.Collected": "backpay",
 }
 
 

@@ -6,6 +6,8 @@ The rule (the README repeats it). Receipts (收入), by kind:
 - `contribution`: a posting into a person-month (`ContributionMonth.Posted`, `Reposted`,
   `Supplemented`): per insurance, its credits minus debits on the pooled fund `fund:<ins>` and
   on the personal accounts `personal:<pid>:<ins>` — what was collected for that insurance;
+  The late fee and interest paid with a back-payment (`BackPayment.Collected`, clearing →
+  `fund:<ins>`) are receipts of this kind too, under the insurance whose fund they go to;
 - `reversal`: a 红冲 (`ContributionMonth.Reversed`): the same, hence negative (红字). A reversal
   undoes a receipt on the receipt side; it is not a payment. A month reversed and not posted
   again shows as a difference: money in the special account that is on nobody's books;
@@ -47,7 +49,8 @@ RECEIPT_KINDS = (CONTRIBUTION, REVERSAL, SUSPENSE)
 PAYMENT_KINDS = (REFUND,)
 
 MONTH_EVENTS = ("ContributionMonth.Posted", "ContributionMonth.Reposted",
-                "ContributionMonth.Supplemented", "ContributionMonth.Reversed")
+                "ContributionMonth.Supplemented", "ContributionMonth.Reversed",
+                "BackPayment.Collected")
 REVERSED = "ContributionMonth.Reversed"
 HELD = "SuspenseItem.Held"
 REFUNDED = "SuspenseItem.Refunded"
@@ -74,7 +77,8 @@ def _insurance_of(account: str) -> str | None:
 
 
 def month_movements(record: EventRecord) -> list[tuple[str, str, int]]:
-    """(insurance, kind, signed fen) of a ContributionMonth event."""
+    """(insurance, kind, signed fen) of a ContributionMonth event (or a back-payment's
+    collected late fee and interest)."""
     kind = REVERSAL if record.type_name == REVERSED else CONTRIBUTION
     journal: list[list[Any]] = record.state.get("journal") or []
     per: dict[tuple[str, str], int] = {}

@@ -29,6 +29,8 @@ class FundBalances(Projection):
         "ContributionMonth.Supplemented",
         "ContributionMonth.Reversed",
         "InterestYear.Credited",
+        "InterestYear.Recomputed",
+        "BackPayment.Collected",
         "SuspenseItem.Held",
         "SuspenseItem.Refunded",
     )

@@ -10,6 +10,7 @@ from projections.fund_movements import FundMovements
 from projections.funds import FundBalances
 from projections.history import ContributionHistory
 from projections.import_lines import ImportLines
+from projections.interest_years import InterestYears
 from projections.person_bases import PersonBases
 from projections.suspense_items import SuspenseItems
 
@@ -17,4 +18,4 @@ from projections.suspense_items import SuspenseItems
 def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
             ImportLines(), SuspenseItems(), Employments(),
-            FinanceStatements(), FundMovements()]
+            FinanceStatements(), FundMovements(), InterestYears()]

@@ -23,6 +23,7 @@ DECISION_COLUMNS = ("status", "decided_by", "decision_reason", "assigned_person_
 HELD = "SuspenseItem.Held"
 ASSIGNED = "SuspenseItem.Assigned"
 REFUNDED = "SuspenseItem.Refunded"
+REOPENED = "SuspenseItem.Reopened"  # its month was reversed: held again
 
 
 def held_row(record: EventRecord) -> dict[str, Any]:
@@ -46,6 +47,12 @@ def held_row(record: EventRecord) -> dict[str, Any]:
 
 def decision(record: EventRecord) -> dict[str, Any]:
     e = record.state
+    if record.type_name == REOPENED:
+        return {"status": "held", "decided_by": e["decided_by"],
+                "decision_reason": f"reopened: {e['reason']}", "assigned_person_id": None,
+                "assigned_id_number": None, "assigned_period": None,
+                "assigned_employer_code": None, "month_id": None, "refund_reference": None,
+                "decided_position": record.position, "decided_at": record.recorded_at}
     assigned = record.type_name == ASSIGNED
     return {
         "status": "assigned" if assigned else "refunded", "decided_by": e["decided_by"],
@@ -64,7 +71,7 @@ class SuspenseItems(Projection):
     name = "suspense_items"
     version = 1
     tables = (TABLE,)
-    event_types = (HELD, ASSIGNED, REFUNDED)
+    event_types = (HELD, ASSIGNED, REFUNDED, REOPENED)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -99,7 +106,7 @@ class SuspenseItems(Projection):
                 row = held_row(record)
                 held[row["suspense_id"]] = row
                 continue
-            if type_name not in (ASSIGNED, REFUNDED):
+            if type_name not in (ASSIGNED, REFUNDED, REOPENED):
                 continue
             suspense_id = str(UUID(hex=record.originator_id))
             change = decision(record)

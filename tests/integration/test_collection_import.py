@@ -152,3 +152,28 @@ def test_posted_duplicate_suspense_and_rejected_add_up_to_every_line(
         head = container.store.max_position()
         assert import_collections(container, path).already_imported
         assert container.store.max_position() == head
+
+
+def test_with_the_hold_rule_a_month_collected_short_is_held_not_posted(
+        container: Container, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from domain.policy import MatchingRule
+
+    container.policy = replace(container.policy, matching=MatchingRule("hold", "test"))
+    region = seed_region(container, persons=2)
+    a, b = region.id_numbers
+    code = region.employer_code
+    exact = month_rows(container, a, code, "2023-01", "H1")
+    short = month_rows(container, b, code, "2023-01", "H2", short_fen=10_000)
+
+    summary = import_collections(container, write_file(tmp_path / "h.csv", exact + short))
+
+    assert summary.counts == {"posted": 5, "duplicate": 0, "suspense": 5, "rejected": 0}
+    assert summary.amounts_fen["suspense"] == total_fen(short)
+    assert summary.suspense_reasons == {"amount_differs": 5}
+    container.runner.catch_up()
+    assert container.queries.history(region.person_ids[1]) == []
+    items = container.views.query(
+        "SELECT reason FROM suspense_items WHERE reason_code = 'amount_differs'")
+    assert items and "110: collected" in items[0][0] and "assessed" in items[0][0]

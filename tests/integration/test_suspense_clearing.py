@@ -124,6 +124,24 @@ def test_assigning_each_item_posts_the_month_and_empties_suspense(
     assert len(reversal.lines) == 4
     assert_trial_balance(container)
 
+    # ... and its money is back in suspense, each fen owned by an item held again
+    assigned_fen = sum(row_fen(r) for r in assigned_rows)
+    assert balances(container)["suspense"]["balance_fen"] == -assigned_fen
+    held = container.queries.suspense_items(status="held")
+    assert sorted(i["serial_no"] for i in held) == sorted(r["serial_no"] for r in assigned_rows)
+    assert sum(i["amount_fen"] for i in held) == assigned_fen
+    assert all(i["decision_reason"].startswith("reopened: month 2023-01 reversed")
+               and i["month_id"] is None for i in held)
+    # a reopened item is decided anew: assigned to the reversed month, it posts it again
+    again = assign_suspense(container, assigned_rows[0]["serial_no"], number, PERIOD,
+                            reason="right person after all", decided_by="clerk2")
+    assert again.result["status"] == "assigned"
+    month = container.store.app.repository.get(month.id)
+    assert (month.status, month.serials) == ("posted", [assigned_rows[0]["serial_no"]])
+    assert balances(container)["suspense"]["balance_fen"] == -(
+        assigned_fen - row_fen(assigned_rows[0]))
+    assert_trial_balance(container)
+
 
 def test_a_decision_is_made_once_and_the_same_decision_again_is_a_no_op(
         container: Container, tmp_path: Path) -> None:
@@ -172,7 +190,7 @@ def test_an_idempotency_key_replays_the_decision(container: Container, tmp_path:
     assert reused.value.code == "idempotency_key_reused"
 
 
-def test_an_insurance_already_in_the_month_or_a_reversed_month_is_refused(
+def test_an_insurance_already_in_the_month_is_refused_and_a_reversed_month_reposted(
         container: Container, tmp_path: Path) -> None:
     region = seed_region(container, persons=1)
     number, code = region.id_numbers[0], region.employer_code
@@ -186,15 +204,16 @@ def test_an_insurance_already_in_the_month_or_a_reversed_month_is_refused(
     with pytest.raises(Conflict) as posted:
         assign_suspense(container, twice[0]["serial_no"], number, "2023-02", "same month", "c1")
     assert posted.value.code == "insurance_already_posted"
-    container.ledger.reverse_contribution(number, "2023-02", "collected twice")
-    head = container.store.max_position()
-    with pytest.raises(Conflict) as reversed_month:
-        assign_suspense(container, twice[0]["serial_no"], number, "2023-02", "again", "c1")
-    assert reversed_month.value.code == "month_reversed"
     assert container.store.max_position() == head
     item: SuspenseItem = container.store.app.repository.get(
         SuspenseItem.create_id(container.settings.region_code, twice[0]["serial_no"]))
     assert item.status == "held"
+    # the month reversed (红冲), the held line may be posted into it
+    container.ledger.reverse_contribution(number, "2023-02", "posted from the wrong lines")
+    assign_suspense(container, twice[0]["serial_no"], number, "2023-02", "the right line", "c1")
+    month: ContributionMonth = container.store.app.repository.get(
+        ContributionMonth.create_id(region.person_ids[0], "2023-02"))
+    assert (month.status, month.serials) == ("posted", [twice[0]["serial_no"]])
 
 
 def test_refusals_name_what_is_missing(container: Container, tmp_path: Path) -> None:

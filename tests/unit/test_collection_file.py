@@ -19,15 +19,14 @@ from openpyxl import Workbook
 
 from domain.collection import COLUMN_KEYS, COLUMNS, CollectionLine, LineError, LineErrors
 from infra.collection_file import (
-    SNIFF_BYTES,
     CollectionFileError,
     CollectionItem,
-    detect_encoding,
     read_collection_file,
     sha256_of,
     write_rejects_csv,
 )
 from infra.policy_loader import default_policy
+from infra.tabular_file import SNIFF_BYTES, detect_encoding
 from tests.helpers import make_credit_code, make_id_number, with_wrong_check_char
 
 POLICY = default_policy()

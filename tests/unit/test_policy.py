@@ -182,6 +182,10 @@ UNCHECKED_DOCUMENTS = {
                              _set("base_bounds", "bounds", 0, "floor_fen", 288000.5)),
     "interest year twice": ("interest.toml", _append("interest", "rate", 7, rate="0.05")),
     "two rates on one date": ("rates.toml", _append("rates", "rate", 1, employer="0.15")),
+    "unknown matching rule": ("matching.toml", lambda docs: docs["matching"]["matching"].update(
+        amount_difference="ignore")),
+    "matching rule without source": ("matching.toml",
+                                     lambda docs: docs["matching"]["matching"].pop("source")),
 }
 
 
