@@ -572,14 +572,19 @@ def backpay_collect(
     backpay_id: Annotated[str, typer.Argument(help="The assessment's id.")],
     collected_on: Annotated[str, typer.Option("--collected-on", help="YYYY-MM-DD.")],
     tax_serial: Annotated[str, typer.Option("--tax-serial", help="Tax bureau serial number.")],
-    amount_fen: Annotated[int, typer.Option("--amount-fen", help="Collected total in fen.")],
+    amount_fen: Annotated[int, typer.Option("--amount-fen", help="Collected total in fen, "
+                                            "including lines held in suspense.")],
+    from_suspense: Annotated[list[str] | None, typer.Option(
+        "--from-suspense", help="Serial of a suspense item held for this back-payment "
+                                "(backpay_open); repeat.")] = None,
 ) -> None:
     """Record the tax bureau's collection: posts the months, late fee and interest, and
     recomputes the credited years' interest, in one transaction."""
     from infra.backpay_service import collect_backpay
 
     with container_of(ctx) as c:
-        done = collect_backpay(c, backpay_id, collected_on, tax_serial, amount_fen, "cli")
+        done = collect_backpay(c, backpay_id, collected_on, tax_serial, amount_fen, "cli",
+                               from_suspense)
     _print_backpay(done.result, done.position)
 
 

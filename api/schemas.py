@@ -529,7 +529,12 @@ class BackPaymentAssessment(Request):
 class BackPaymentCollection(Request):
     collected_on: IsoDate = Field(description="Day the tax bureau collected it (入库日期).")
     tax_serial: Annotated[str, _text(64), Field(description="The tax bureau's serial number.")]
-    amount_fen: Fen = Field(description="What was collected: must equal the assessment's total.")
+    amount_fen: Fen = Field(description="All that was collected, including lines held in "
+                                        "suspense: must equal the assessment's total.")
+    from_suspense: list[Annotated[str, _text(64)]] = Field(
+        default_factory=list, max_length=1000,
+        description="Serial numbers of suspense items an import held for this back-payment "
+                    "(reason backpay_open): part of the collection, assigned to it.")
 
 
 class BackPaymentCancellation(Request):

@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.assessment import MonthLine, RateSchedule, month_total_fen
 from domain.errors import Conflict, ValidationFailed
 from domain.interest import MONTHS_PER_YEAR, YearInterest, compute_year_interest
-from domain.journal import CLEARING_TAX, JournalLine, assert_balanced, pooled_fund
+from domain.journal import CLEARING_TAX, SUSPENSE, JournalLine, assert_balanced, pooled_fund
 from domain.late_fee import late_fee
 from domain.periods import Period
 from domain.policy import PENSION, PolicyTables
@@ -167,10 +167,13 @@ def backpay_interest_fen(baseline: Sequence[InterestChange], with_backpay: Seque
     return sum(c.delta_fen for c in with_backpay) - sum(c.delta_fen for c in baseline)
 
 
-def collection_journal(months: Sequence[BackPayMonth], interest_fen: int) -> list[JournalLine]:
+def collection_journal(months: Sequence[BackPayMonth], interest_fen: int,
+                       from_suspense_fen: int = 0) -> list[JournalLine]:
     """The late fee and the interest the payer paid with the months, out of the tax clearing
     account: the fee into each insurance's pooled fund, the interest into the pension fund
-    (which credits it to the account by the years' recomputation)."""
+    (which credits it to the account by the years' recomputation). Money of the back-payment
+    that an import held in suspense (`from_suspense_fen`) moves back to the clearing account
+    first, from which the months are posted like the rest."""
     fees: dict[str, int] = {}
     for month in months:
         for insurance, fee_fen in month.late_fees:
@@ -183,7 +186,10 @@ def collection_journal(months: Sequence[BackPayMonth], interest_fen: int) -> lis
     if interest_fen:
         journal.append([pooled_fund(PENSION), 0, interest_fen])
     if total == 0:
-        return []
+        journal = []
+    if from_suspense_fen:
+        journal = [[SUSPENSE, from_suspense_fen, 0], [CLEARING_TAX, 0, from_suspense_fen],
+                   *journal]
     assert_balanced(journal)
     return journal
 
@@ -266,17 +272,20 @@ class BackPayment(Aggregate):
             )
 
     def collect(self, collected_on: str, tax_serial: str, amount_fen: int,
-                month_ids: list[str], journal: list[list[Any]], collected_by: str) -> None:
-        """Record the collection; the caller saves the months and interest years with it."""
+                month_ids: list[str], journal: list[list[Any]], collected_by: str,
+                from_suspense: list[list[Any]]) -> None:
+        """Record the collection; the caller saves the months and interest years with it, and
+        the suspense items `from_suspense` ([serial, insurance, amount_fen]) assigned to it."""
         self.check_collection(date.fromisoformat(collected_on), amount_fen)
-        if journal:
-            assert_balanced(journal)
+        assert_balanced(journal)
         self._collected(collected_on=collected_on, tax_serial=tax_serial, amount_fen=amount_fen,
-                        month_ids=month_ids, journal=journal, collected_by=collected_by)
+                        month_ids=month_ids, journal=journal, collected_by=collected_by,
+                        from_suspense=from_suspense)
 
     @event("Collected")
     def _collected(self, collected_on: str, tax_serial: str, amount_fen: int,
-                   month_ids: list[str], journal: list[list[Any]], collected_by: str) -> None:
+                   month_ids: list[str], journal: list[list[Any]], collected_by: str,
+                   from_suspense: list[list[Any]]) -> None:
         self.status = COLLECTED
         self.collected_on = collected_on
         self.tax_serial = tax_serial

@@ -34,6 +34,7 @@ from domain.interest_year import InterestYear
 from domain.money import require_fen
 from domain.periods import Period, parse_period
 from domain.registration import Employer, Person
+from domain.suspense import HELD, SuspenseItem
 from infra.bootstrap import Container
 from infra.ledger_service import CommandResult, Decision, parse_day
 
@@ -191,11 +192,40 @@ def get_backpay(c: Container, backpay_id: str) -> BackPayment:
     return found
 
 
+def _suspense_items(c: Container, backpay: BackPayment, serials: list[str]
+                    ) -> list[SuspenseItem]:
+    """Held items whose lines are this back-payment's months (an import held them as
+    `backpay_open`): they are part of what was collected."""
+    items = []
+    for serial in serials:
+        item: SuspenseItem | None = c.ledger._get(
+            SuspenseItem.create_id(c.settings.region_code, serial))
+        if item is None:
+            raise NotFound("suspense_not_found", f"no suspense item with serial number {serial}",
+                           field="from_suspense")
+        if item.status != HELD:
+            raise Conflict("suspense_already_decided",
+                           f"suspense item {serial} is {item.status} already",
+                           field="from_suspense")
+        if (item.line.get("id_number") != backpay.id_number
+                or item.line.get("period") not in backpay.periods):
+            raise Conflict(
+                "suspense_not_of_backpay",
+                f"suspense item {serial} is for {item.line.get('period')} of another person or "
+                f"month; the back-payment covers {backpay.periods[0]}..{backpay.periods[-1]}",
+                field="from_suspense")
+        items.append(item)
+    return items
+
+
 def collect_backpay(c: Container, backpay_id: str, collected_on: str, tax_serial: str,
-                    amount_fen: int, collected_by: str,
+                    amount_fen: int, collected_by: str, from_suspense: list[str] | None = None,
                     idempotency_key: str | None = None) -> CommandResult:
     """The tax bureau collected the assessed amount: post the months (as of their periods),
-    the late fee and interest, and recompute the interest years, in one transaction."""
+    the late fee and interest, and recompute the interest years, in one transaction.
+    `amount_fen` is all that was collected, including the lines an import held in suspense
+    for this back-payment (`from_suspense`: their serial numbers), which are assigned to it."""
+    serials = sorted({s.strip() for s in from_suspense or [] if s.strip()})
     day = date.fromisoformat(parse_day(collected_on, "collected_on"))
     serial = tax_serial.strip()
     if not serial or len(serial) > SERIAL_LENGTH_MAX:
@@ -204,13 +234,18 @@ def collect_backpay(c: Container, backpay_id: str, collected_on: str, tax_serial
                                field="tax_serial")
     require_fen(amount_fen, "amount_fen")
     payload = {"backpay_id": backpay_id, "collected_on": day.isoformat(), "tax_serial": serial,
-               "amount_fen": amount_fen, "collected_by": collected_by}
+               "amount_fen": amount_fen, "collected_by": collected_by, "from_suspense": serials}
 
     def decide() -> Decision:
         backpay = get_backpay(c, backpay_id)
         if backpay.status == "collected" and backpay.tax_serial == serial:
             return Decision([], backpay_result(backpay))  # the same collection again
         backpay.check_collection(day, amount_fen)
+        items = _suspense_items(c, backpay, serials)
+        held_fen = sum(item.amount_fen for item in items)
+        if held_fen > amount_fen:
+            raise Conflict("backpay_suspense_exceeds", f"the suspense items hold {held_fen} fen,"
+                           f" more than the collected {amount_fen}", field="from_suspense")
         months = [BackPayMonth(m["period"], m["lines"], date.fromisoformat(m["due_date"]),
                                m["days_late"], m["late_fees"]) for m in backpay.months]
         _unposted(c, backpay.person_id, backpay.periods)
@@ -245,9 +280,18 @@ def collect_backpay(c: Container, backpay_id: str, collected_on: str, tax_serial
             else:
                 year.recompute(change.result, position, source)
                 saved.append(year)
+        for item in items:
+            period = str(item.line["period"])
+            item.assign(person_id=backpay.person_id, id_number=backpay.id_number, period=period,
+                        employer_code=backpay.employer_code,
+                        month_id=str(ContributionMonth.create_id(backpay.person_id, period)),
+                        decided_by=collected_by,
+                        reason=f"collected with back-payment {backpay.id}")
         backpay.collect(day.isoformat(), serial, amount_fen, month_ids,
-                        collection_journal(months, backpay.interest_fen), collected_by)
-        return Decision([backpay, *saved], backpay_result(backpay))
+                        collection_journal(months, backpay.interest_fen, held_fen), collected_by,
+                        [[item.serial_no, str(item.line["insurance"]), item.amount_fen]
+                         for item in items])
+        return Decision([backpay, *saved, *items], backpay_result(backpay))
 
     return c.ledger.execute("collect_backpay", payload, decide, idempotency_key)
 

@@ -145,8 +145,10 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
     poster = BulkPoster(c.store, c.policy, f"tax:{batch_id}",
                         hold_differences=c.policy.matching.holds_differences)
     suspense: list[tuple[SuspenseItem, str]] = []
+    any_backpay_open = _any_backpay_open(c)
     for chunk in _chunks(_months(c, batch_id), BATCH_SIZE_MAX):
         bases = _declared_bases(c, chunk)
+        backpays = _open_backpays(c, chunk) if any_backpay_open else {}
         # Without a declared base, say why: the person is unknown, or just has no base that year.
         no_base = [ids.person_id(region, m[0].id_number) for m in chunk
                    if (ids.person_id(region, m[0].id_number), int(m[0].period[:4])) not in bases]
@@ -157,7 +159,12 @@ def import_collections(c: Container, path: Path, encoding: str | None = None,
             first = month[0]
             person = ids.person_id(region, first.id_number)
             base_fen = bases.get((person, int(first.period[:4])))
-            held = _hold_reason(month, base_fen, base_fen is not None or person in registered)
+            backpay = backpays.get((str(person), first.period))
+            held = (("backpay_open",
+                     f"back-payment {backpay} covers this month: apply these lines to its "
+                     f"collection (shebao backpay collect {backpay} --from-suspense SERIAL …)")
+                    if backpay else
+                    _hold_reason(month, base_fen, base_fen is not None or person in registered))
             if held is not None:
                 suspense.extend(_suspend(c, batch_id, month, *held, summary))
                 continue
@@ -271,6 +278,30 @@ def _declared_bases(c: Container, chunk: list[list[CollectionLine]]
             key = (UUID(person_id), int(year))
             if key in wanted:
                 found[key] = int(base_fen)
+    return found
+
+
+def _any_backpay_open(c: Container) -> bool:
+    rows = c.views.query("SELECT 1 FROM backpay_months WHERE status = 'assessed' LIMIT 1")
+    return bool(rows)
+
+
+def _open_backpays(c: Container, chunk: list[list[CollectionLine]]
+                   ) -> dict[tuple[str, str], str]:
+    """(person id, period) → id of the open back-payment assessment covering that month: its
+    collected lines belong to the back-payment, not to an ordinary posting."""
+    region = c.settings.region_code
+    wanted = {(str(ids.person_id(region, m[0].id_number)), m[0].period) for m in chunk}
+    persons = sorted({p for p, _period in wanted})
+    found: dict[tuple[str, str], str] = {}
+    for i in range(0, len(persons), 500):
+        part = persons[i:i + 500]
+        rows = c.views.query(
+            "SELECT person_id, period, backpay_id FROM backpay_months WHERE status ="
+            f" 'assessed' AND person_id IN ({','.join('?' * len(part))})", part)
+        for person_id, period, backpay_id in rows:
+            if (person_id, period) in wanted:
+                found[(person_id, period)] = str(backpay_id)
     return found
 
 

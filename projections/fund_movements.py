@@ -7,7 +7,9 @@ The rule (the README repeats it). Receipts (收入), by kind:
   `Supplemented`): per insurance, its credits minus debits on the pooled fund `fund:<ins>` and
   on the personal accounts `personal:<pid>:<ins>` — what was collected for that insurance;
   The late fee and interest paid with a back-payment (`BackPayment.Collected`, clearing →
-  `fund:<ins>`) are receipts of this kind too, under the insurance whose fund they go to;
+  `fund:<ins>`) are receipts of this kind too, under the insurance whose fund they go to; lines
+  of the back-payment that an import had held in suspense (its `from_suspense`) count
+  negative in `suspense`, as they are posted with its months;
 - `reversal`: a 红冲 (`ContributionMonth.Reversed`): the same, hence negative (红字). A reversal
   undoes a receipt on the receipt side; it is not a payment. A month reversed and not posted
   again shows as a difference: money in the special account that is on nobody's books;
@@ -145,6 +147,8 @@ class FundMovements(Projection):
             else:
                 for insurance, kind, fen in month_movements(record):
                     add(day, insurance, kind, fen, record.position)
+                for _serial, insurance, fen in e.get("from_suspense") or ():
+                    add(day, str(insurance), SUSPENSE, -int(fen), record.position)
         if held:
             cur.copy_rows(SUSPENSE_INSURANCES, ("suspense_id", "insurance"),
                           sorted(held.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.accounts import PersonalAccounts
+from projections.backpayments import BackPayments
 from projections.base import Projection
 from projections.employments import Employments
 from projections.finance_statements import FinanceStatements
@@ -18,4 +19,5 @@ from projections.suspense_items import SuspenseItems
 def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
             ImportLines(), SuspenseItems(), Employments(),
-            FinanceStatements(), FundMovements(), InterestYears()]
+            FinanceStatements(), FundMovements(), InterestYears(),
+            BackPayments()]

@@ -107,10 +107,12 @@ def journal_sums(container: Container) -> dict[str, tuple[int, int]]:
 
 def read_model_rows(container: Container) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read model, in a stable order."""
+    from projections.registry import all_projections
+
     views = container.views
     return {
-        table: sorted(tuple(row) for row in views.query(f"SELECT * FROM {table}"))
-        for table in ("person_account_entries", "contribution_history", "fund_balances")
+        table: sorted((tuple(row) for row in views.query(f"SELECT * FROM {table}")), key=repr)
+        for p in all_projections() for table in p.tables
     }
 
 

@@ -64,7 +64,7 @@ def collect(backpay_id: BackPayId, body: BackPaymentCollection, principal: BackP
     `backpay_collected`; the same collection (same tax serial) again is a no-op."""
     done = collect_backpay(container, backpay_id, body.collected_on.isoformat(),
                            body.tax_serial, body.amount_fen, principal.username,
-                           idempotency_key)
+                           body.from_suspense, idempotency_key)
     return command_response(BackPaymentView, done)
 
 

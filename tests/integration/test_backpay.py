@@ -6,6 +6,7 @@ in the log), charges the payer exactly what the account gets, and keeps the book
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from domain.periods import Period
 from infra.backpay_service import assess_backpay, cancel_backpay, collect_backpay
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
+from infra.collection_import import import_collections
 from infra.interest_service import credit_interest
 from tests.helpers import all_events, seed_region
 
@@ -164,3 +166,39 @@ def test_a_year_credited_after_the_assessment_makes_it_stale(container: Containe
     collect_backpay(container, fresh["backpay_id"], "2024-12-30", "SW-BP-9",
                     fresh["total_fen"], "tax")
     assert trial_balance(container)
+
+
+def test_lines_of_a_back_paid_month_in_a_collection_file_are_held_then_collected(
+        container: Container, tmp_path: Path) -> None:
+    from tests.integration.test_collection_import import month_rows, total_fen, write_file
+
+    region = seed_region(container, persons=1, year=2023)
+    number, code, person = region.id_numbers[0], region.employer_code, region.person_ids[0]
+    assessed = assess_backpay(container, number, code, "2023-01", "2023-01", "2023-04-01",
+                              "payroll found", "clerk1").result
+    rows = month_rows(container, number, code, "2023-01", "BPF")
+    summary = import_collections(container, write_file(tmp_path / "bp.csv", rows))
+    assert summary.suspense_reasons == {"backpay_open": 5}
+    principal = total_fen(rows)
+    assert principal == assessed["principal_fen"]
+    funds_before = balances(container)
+
+    serials = [r["serial_no"] for r in rows]
+    with pytest.raises(Conflict) as too_much:
+        collect_backpay(container, assessed["backpay_id"], "2023-03-20", "SW-BP-F", 1, "tax",
+                        from_suspense=serials)
+    assert too_much.value.code == "backpay_amount_differs"
+    done = collect_backpay(container, assessed["backpay_id"], "2023-03-20", "SW-BP-F",
+                           assessed["total_fen"], "tax", from_suspense=serials)
+    assert done.result["status"] == "collected"
+    funds = balances(container)
+    assert funds["suspense"] == 0
+    # only the late fee came through clearing now; the principal was held already
+    assert funds["clearing:tax"] - funds_before["clearing:tax"] == assessed["late_fee_fen"]
+    assert {i["status"] for i in container.queries.suspense_items()} == {"assigned"}
+    assert [h["period"] for h in container.queries.history(person)] == ["2023-01"]
+    assert trial_balance(container)
+    # a later file with the same month is an ordinary duplicate-month case now
+    again = import_collections(container, write_file(
+        tmp_path / "bp2.csv", month_rows(container, number, code, "2023-01", "BPG")))
+    assert again.suspense_reasons == {"collected_twice": 5}
