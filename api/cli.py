@@ -481,6 +481,38 @@ def reconcile_finance_command(
         raise typer.Exit(3)
 
 
+@reconcile_app.command("three-way")
+def reconcile_three_way_command(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Argument(help="Contribution period (费款所属期), YYYY-MM.")],
+    received_month: Annotated[str | None, typer.Option(
+        "--received-month", help="Month of special-account receipts; default: the month "
+                                 "the period falls due in.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                  help="Write the rows as CSV here.")] = None,
+) -> None:
+    """三方对账: assessed (应收) = collected (实收) = received into the special account, per
+    insurance. Exit status 3 when there is a difference."""
+    from infra.three_way import three_way, write_csv
+
+    with container_of(ctx) as c:
+        report = three_way(c, period, received_month)
+    table = Table("insurance", "assessed", "collected", "of which held", "received",
+                  "assessed − collected", "collected − received", "status")
+    for r in report["rows"]:
+        table.add_row(r["insurance"], *(fen_to_yuan_text(r[k]) for k in (
+            "assessed_fen", "collected_fen", "suspense_fen", "received_fen",
+            "assessed_minus_collected_fen", "collected_minus_received_fen")), r["status"])
+    out.print(table)
+    out.print(f"{report['period']} (received in {report['received_month']}): "
+              f"{report['differences']} insurances with a difference: {report['status']}")
+    if csv_path is not None:
+        write_csv(report, csv_path)
+        out.print(f"written to {csv_path}")
+    if report["status"] != "ok":
+        raise typer.Exit(3)
+
+
 @app.command("arrears")
 def arrears_command(
     ctx: typer.Context,

@@ -101,13 +101,27 @@ def arrears(c: Container, period_text: str, as_of: date) -> tuple[ArrearsReport,
 
 def _unpaid_months(c: Container, period: Period) -> Iterator[ArrearsItem]:
     p = str(period)
-    first_day, last_day = f"{p}-01", period_end(p)
     posted = {
         str(person_id) for person_id, net in c.views.query(
             "SELECT person_id, SUM(CASE WHEN kind = 'posted' THEN 1 ELSE -1 END)"
             " FROM contribution_history WHERE period = ? GROUP BY person_id", (p,))
         if int(net) > 0
     }
+    for person_id, employer_code, base_fen, lines in assessed_months(c, period):
+        if person_id in posted:
+            continue
+        yield ArrearsItem(employer_code, person_id, p, base_fen,
+                          sum(int(line[2]) for line in lines),
+                          sum(int(line[3]) for line in lines))
+
+
+def assessed_months(c: Container, period: Period
+                    ) -> Iterator[tuple[str, str, int, list[list[Any]]]]:
+    """What the bureau assesses (应收) for a period, from the read models: every person employed
+    in it with a base declared for its year, at the employer's rates then, as (person id,
+    employer code, base fen, lines)."""
+    p = str(period)
+    first_day, last_day = f"{p}-01", period_end(p)
     schedules: dict[tuple[str, int], RateSchedule] = {}
     employers: dict[str, Employer] = {}
     region = c.settings.region_code
@@ -116,8 +130,6 @@ def _unpaid_months(c: Container, period: Period) -> Iterator[ArrearsItem]:
            " WHERE e.start_date <= ? AND e.end_date >= ? ORDER BY e.employer_code, e.person_id")
     with c.views.stream(sql, (period.year, last_day, first_day)) as rows:
         for person_id, employer_code, base_fen in rows:
-            if str(person_id) in posted:
-                continue
             employer = employers.get(employer_code)
             if employer is None:
                 employer = c.store.app.repository.get(ids.employer_id(region, employer_code))
@@ -128,6 +140,4 @@ def _unpaid_months(c: Container, period: Period) -> Iterator[ArrearsItem]:
                 schedule = rate_schedule(c.policy, period, risk_class, EMPLOYEE_INSURANCES,
                                          Decimal(employer.work_injury_float))
                 schedules[(employer_code, risk_class)] = schedule
-            lines = schedule.assess(int(base_fen))
-            yield ArrearsItem(employer_code, str(person_id), p, int(base_fen),
-                              sum(line[2] for line in lines), sum(line[3] for line in lines))
+            yield str(person_id), str(employer_code), int(base_fen), schedule.assess(int(base_fen))

@@ -40,6 +40,7 @@ from infra.finance_reconciliation import (
     write_xlsx,
 )
 from infra.finance_statement_import import import_statement
+from infra.three_way import three_way
 
 UPLOAD_PATH = "/finance/statements"
 UPLOAD_BYTES_MAX = 64 * 1024 * 1024  # 200,000 lines of ~150 bytes is 30 MB
@@ -128,6 +129,29 @@ class ReconciliationView(BaseModel):
     position: int
 
 
+class ThreeWayRow(BaseModel):
+    insurance: str
+    assessed_fen: int = Field(description="应收: persons employed with a declared base.")
+    collected_fen: int = Field(description="实收: posted + held in suspense.")
+    posted_fen: int
+    suspense_fen: int
+    received_fen: int = Field(description="Special-account receipts of received_month.")
+    ledger_received_fen: int = Field(description="The ledger's receipts of received_month.")
+    assessed_minus_collected_fen: int
+    collected_minus_received_fen: int
+    status: str = Field(json_schema_extra={"enum": ["ok", "difference"]})
+
+
+class ThreeWayView(BaseModel):
+    period: str
+    received_month: str
+    rows: list[ThreeWayRow]
+    totals: dict[str, int]
+    differences: int
+    status: str = Field(json_schema_extra={"enum": ["ok", "difference"]})
+    position: int
+
+
 def _save_upload(upload: UploadFile, folder: FilePath) -> FilePath:
     path = folder / safe_file_name(upload.filename)
     size = 0
@@ -206,6 +230,19 @@ def get_reconciliation(principal: FinanceReader, container: ContainerDep,
     and insurance, with the differences (statement − ledger) and a status per row."""
     report = _report(container, statement, start, end, granularity)
     return ReconciliationView.model_validate({**report, "position": position})
+
+
+@router.get("/three-way", response_model=ThreeWayView, responses=problem_responses(503))
+def get_three_way(
+    principal: FinanceReader, container: ContainerDep, period: Annotated[str, Query(
+        max_length=16, description="The contribution period (费款所属期), YYYY-MM.")],
+    received_month: Annotated[str | None, Query(
+        max_length=16, description="Month of special-account receipts to compare; default: "
+                                   "the month the period falls due in.")] = None,
+) -> ThreeWayView:
+    """三方对账 of one period per insurance: assessed (应收) = collected (实收: posted + held)
+    = received into the special account (入专户), with the differences."""
+    return ThreeWayView.model_validate(three_way(container, period, received_month))
 
 
 def _report_file(container: Container, report: dict[str, Any], suffix: str) -> FilePath:

@@ -76,6 +76,17 @@ def test_a_reconciler_uploads_a_statement_and_an_auditor_reads_the_reconciliatio
     xlsx_file = client.get(REPORT + ".xlsx", headers=auditor)
     assert xlsx_file.status_code == 200 and xlsx_file.content.startswith(b"PK")
 
+    # three-way: January's assessment against its collection and February's receipts
+    problem(client.get("/v1/finance/three-way", headers=teller, params={"period": "2023-01"}),
+            403, "role_forbidden")
+    three = ok(client.get("/v1/finance/three-way", headers=auditor,
+                          params={"period": "2023-01", "received_month": day[:7]}))
+    assert three["received_month"] == day[:7]
+    assert three["totals"]["collected_fen"] == sum(per.values())
+    assert three["totals"]["received_fen"] == sum(per.values()) - per[rows[0][1]] + 1
+    problem(client.get("/v1/finance/three-way", headers=auditor, params={"period": "2023-1"}),
+            422, "period_malformed", "period")
+
 
 def test_a_statement_without_its_columns_is_a_problem(client: TestClient, tmp_path: Path
                                                       ) -> None:
