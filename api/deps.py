@@ -15,7 +15,7 @@ from infra.bootstrap import Container
 from infra.staff_service import Principal
 
 ADMIN_ROLE = "admin"  # allowed everywhere
-READERS = ("teller", "reviewer", "director", "auditor", "reconciler")
+READERS = ("teller", "reviewer", "deputy_director", "director", "auditor", "reconciler")
 
 # Who may do what, besides admin. One table, so that it can be read and reviewed as a whole.
 PERMISSIONS: dict[str, tuple[str, ...]] = {

@@ -13,6 +13,7 @@ from domain.errors import ValidationFailed
 ROLES = {
     "teller": "综合柜员",
     "reviewer": "复核",
+    "deputy_director": "主管副主任",
     "director": "主任",
     "auditor": "稽核",
     "reconciler": "对账",

@@ -6,12 +6,21 @@ Idempotency, two ways:
 - business keys: aggregates have deterministic ids, so a repeated command finds its own earlier
   result (a no-op returning the original), or a conflict if it differs;
 - an `Idempotency-Key`: a CommandReceipt saved in the same transaction as the command's events
-  returns the original result on replay."""
+  returns the original result on replay.
+
+Who and why: inside `acting(actor, case_id)` every event a command saves carries
+`meta = {"actor": …, "case_id": …, "command": …}` in its stored state (the library ignores
+attributes its apply methods do not take, so aggregates replay as before). Inside `collecting()`
+commands do not save: their aggregates gather in a unit of work (an identity map, so a later
+command sees an earlier one's changes) that the caller saves in one transaction — how a case's
+completion makes its domain effects atomic with it."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -52,6 +61,35 @@ class Decision:
     result: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class UnitOfWork:
+    """Aggregates changed by commands run inside `LedgerService.collecting()`, by id, in the
+    order first touched, and the commands' results."""
+
+    aggregates: dict[UUID, Aggregate] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, *aggregates: Aggregate) -> None:
+        for aggregate in aggregates:
+            self.aggregates.setdefault(aggregate.id, aggregate)
+
+    def effect_refs(self) -> list[list[Any]]:
+        """[aggregate id, version, event type] of every pending event: what a case produced."""
+        return [[str(a.id), e.originator_version, type(e).__qualname__]
+                for a in self.aggregates.values() for e in a.pending_events]
+
+
+_acting: ContextVar[dict[str, Any] | None] = ContextVar("shebao_acting", default=None)
+_collecting: ContextVar[UnitOfWork | None] = ContextVar("shebao_collecting", default=None)
+
+
+def stamp(aggregates: Iterable[Aggregate], meta: dict[str, Any]) -> None:
+    """Put `meta` into every pending event of `aggregates` (stored with the event's state)."""
+    for aggregate in aggregates:
+        for event in aggregate.pending_events:
+            object.__setattr__(event, "meta", meta)
+
+
 def parse_day(text: str, field_name: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
@@ -82,6 +120,12 @@ class LedgerService:
         decide: Callable[[], Decision],
         idempotency_key: str | None = None,
     ) -> CommandResult:
+        unit = _collecting.get()
+        if unit is not None:  # part of a larger transaction (a case's completion)
+            decision = decide()
+            unit.add(*decision.aggregates)
+            unit.results.append({"command": command, **decision.result})
+            return CommandResult(decision.result, 0)
         digest = request_digest({"command": command, **payload})
         receipt_id = None
         if idempotency_key:
@@ -105,6 +149,9 @@ class LedgerService:
                 ))
             if not to_save:
                 return CommandResult(decision.result, self.store.max_position())
+            acting = _acting.get()
+            if acting is not None:
+                stamp(to_save, {**acting, "command": command})
             try:
                 recordings = self.store.app.save(*to_save)
             except IntegrityError:
@@ -130,7 +177,32 @@ class LedgerService:
             )
         return CommandResult(receipt.result, self.store.max_position(), replayed=True)
 
+    @staticmethod
+    @contextmanager
+    def acting(actor: str, case_id: str | None = None) -> Iterator[None]:
+        """Commands run inside record `actor` (and the case they are the effect of) on every
+        event they save."""
+        token = _acting.set({"actor": actor, "case_id": case_id})
+        try:
+            yield
+        finally:
+            _acting.reset(token)
+
+    @staticmethod
+    @contextmanager
+    def collecting() -> Iterator[UnitOfWork]:
+        """Commands run inside gather their aggregates in the yielded unit instead of saving."""
+        unit = UnitOfWork()
+        token = _collecting.set(unit)
+        try:
+            yield unit
+        finally:
+            _collecting.reset(token)
+
     def _get(self, aggregate_id: UUID) -> Any | None:
+        unit = _collecting.get()
+        if unit is not None and aggregate_id in unit.aggregates:
+            return unit.aggregates[aggregate_id]
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
