@@ -84,10 +84,12 @@ _collecting: ContextVar[UnitOfWork | None] = ContextVar("shebao_collecting", def
 
 
 def stamp(aggregates: Iterable[Aggregate], meta: dict[str, Any]) -> None:
-    """Put `meta` into every pending event of `aggregates` (stored with the event's state)."""
+    """Put `meta` into every pending event of `aggregates` that has none yet (stored with the
+    event's state): an effect's events keep their own command's meta."""
     for aggregate in aggregates:
         for event in aggregate.pending_events:
-            object.__setattr__(event, "meta", meta)
+            if getattr(event, "meta", None) is None:
+                object.__setattr__(event, "meta", meta)
 
 
 def parse_day(text: str, field_name: str) -> str:
@@ -123,6 +125,9 @@ class LedgerService:
         unit = _collecting.get()
         if unit is not None:  # part of a larger transaction (a case's completion)
             decision = decide()
+            acting = _acting.get()
+            if acting is not None:
+                stamp(decision.aggregates, {**acting, "command": command})
             unit.add(*decision.aggregates)
             unit.results.append({"command": command, **decision.result})
             return CommandResult(decision.result, 0)
@@ -274,6 +279,28 @@ class LedgerService:
             )], result)
 
         return self.execute("register_employer", payload, decide, idempotency_key)
+
+    def change_risk_class(self, credit_code: str, risk_class: int, effective_from: str,
+                          idempotency_key: str | None = None) -> CommandResult:
+        """单位行业风险类别变更: the work-injury class from `effective_from` (the first day of a
+        month: a month is assessed with the class in force on its first day)."""
+        code = parse_credit_code(credit_code, "employer_code")
+        day = parse_day(effective_from, "effective_from")
+        if not day.endswith("-01"):
+            raise ValidationFailed("effective_from_not_month_start",
+                                   "a risk class changes from the first day of a month",
+                                   field="effective_from")
+        payload = {"credit_code": code, "risk_class": risk_class, "effective_from": day}
+
+        def decide() -> Decision:
+            employer = self.employer(code)
+            result = {"credit_code": code, "risk_class": risk_class, "effective_from": day}
+            if [day, risk_class] in employer.risk_classes:
+                return Decision([], result)  # the same change again
+            employer.change_risk_class(risk_class, day)
+            return Decision([employer], result)
+
+        return self.execute("change_risk_class", payload, decide, idempotency_key)
 
     def register_person(
         self, id_number: str, name: str, registered_on: str | None = None,

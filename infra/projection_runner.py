@@ -21,7 +21,9 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from domain.authorisation import TellerAuthorisation
 from domain.backpay import BackPayment
+from domain.case import Case
 from domain.contribution import ContributionMonth
 from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
@@ -41,7 +43,7 @@ PAGE_SIZE_EVENTS = 5000
 PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
-    ImportBatch, SuspenseItem, FinanceStatement, BackPayment)
+    ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

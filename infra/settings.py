@@ -17,6 +17,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     pg_dsn: str | None = None
     cipher_key: str | None = None  # AES key (base64) for encryption of event payloads at rest
+    blob_root: Path | None = None  # where case materials are kept; default <region dir>/blobs
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{6}", self.region_code):
@@ -32,6 +33,8 @@ class Settings:
             "data_dir": Path(os.environ.get("SHEBAO_DATA_DIR", "data")),
             "pg_dsn": os.environ.get("SHEBAO_PG_DSN") or None,
             "cipher_key": os.environ.get("SHEBAO_CIPHER_KEY") or None,
+            "blob_root": Path(os.environ["SHEBAO_BLOB_DIR"]) if os.environ.get(
+                "SHEBAO_BLOB_DIR") else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -58,7 +61,7 @@ class Settings:
 
     @property
     def blob_dir(self) -> Path:
-        return self.region_dir / "blobs"
+        return self.blob_root or self.region_dir / "blobs"
 
     def describe(self) -> str:
         if self.pg_dsn:

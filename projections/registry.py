@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.accounts import PersonalAccounts
 from projections.backpayments import BackPayments
 from projections.base import Projection
+from projections.cases import Cases
 from projections.employments import Employments
 from projections.finance_statements import FinanceStatements
 from projections.fund_movements import FundMovements
@@ -20,4 +21,4 @@ def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
             ImportLines(), SuspenseItems(), Employments(),
             FinanceStatements(), FundMovements(), InterestYears(),
-            BackPayments()]
+            BackPayments(), Cases()]

@@ -1,0 +1,188 @@
+"""Counter business end to end, on SQLite and PostgreSQL: a level-3 case completed by its teller,
+a level-1 case through reviewer, deputy director and director, every refusal rule with its code,
+a bundle that completes all together or leaves nothing behind, and the effects' events carrying
+the case id."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+from domain.errors import DomainError
+from domain.registration import Employer, Person
+from infra.bootstrap import Container
+from infra.case_effects import EFFECTS, Effect
+from infra.case_service import Actor, CaseService
+from tests.helpers import all_events, make_credit_code, make_id_number
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"scan of a document" * 10
+TELLER = Actor("teller1", ["teller"])
+TELLER2 = Actor("teller2", ["teller"])
+REVIEWER = Actor("reviewer1", ["reviewer"])
+REVIEWER2 = Actor("reviewer2", ["reviewer"])
+DEPUTY = Actor("deputy1", ["deputy_director"])
+DIRECTOR = Actor("director1", ["director"])
+DAY = date(2025, 3, 3)  # a Monday
+
+
+@pytest.fixture
+def cases(container: Container) -> CaseService:
+    service = CaseService(container)
+    available = [code for code, item in service.catalogue.items.items() if item.available]
+    for teller in ("teller1", "teller2"):
+        service.change_authorisation(teller, available, [], "admin", "permission request 1")
+    return service
+
+
+def attach(cases: CaseService, case_id: str, code: str, actor: Actor = TELLER,
+           content: bytes = PNG) -> None:
+    cases.attach(case_id, code, io.BytesIO(content), f"{code}.png", actor)
+
+
+def refused(code: str, call: object, *args: object, **kwargs: object) -> None:
+    with pytest.raises(DomainError) as info:
+        call(*args, **kwargs)  # type: ignore[operator]
+    assert info.value.code == code, info.value.message
+
+
+def test_a_level_3_case_is_completed_by_its_teller(container: Container,
+                                                  cases: CaseService) -> None:
+    number = make_id_number(41)
+    opened = cases.open("person_registration", {"person_registration": {
+        "id_number": number, "name": "李四", "registered_on": "2025-03-03"}}, TELLER,
+        applicant_name="李四", opened_on=DAY).result
+    assert (opened["risk_level"], opened["deadline"], opened["next_step"]) == (3, "2025-03-03",
+                                                                                None)
+    case_id = opened["case_id"]
+    refused("materials_missing", cases.complete, case_id, TELLER)
+    attach(cases, case_id, "resident_id")
+    refused("no_signoff_needed", cases.sign, case_id, REVIEWER)
+    refused("only_maker_completes", cases.complete, case_id, TELLER2)
+
+    done = cases.complete(case_id, TELLER, completed_on=DAY).result
+    assert done["status"] == "completed"
+    person = container.store.app.repository.get(
+        Person.create_id(container.settings.region_code, number))
+    assert person.name == "李四"
+    registered = next(e for e in all_events(container) if e.originator_id == person.id)
+    assert registered.meta == {"actor": "teller1", "case_id": case_id,
+                               "command": "register_person"}
+    refused("case_closed", cases.withdraw, case_id, TELLER, "too late")
+
+    cases.rate(case_id, 5, "很快", TELLER)
+    refused("case_already_rated", cases.rate, case_id, 4, "", TELLER)
+
+
+def test_a_level_1_case_needs_reviewer_deputy_and_director_in_turn(
+        container: Container, cases: CaseService) -> None:
+    code = make_credit_code(77)
+    opened = cases.open("employer_registration", {"employer_registration": {
+        "credit_code": code, "name": "示例机械有限公司", "employer_type": "enterprise",
+        "risk_class": 2}}, TELLER, opened_on=DAY).result
+    case_id = opened["case_id"]
+    assert opened["deadline"] == "2025-03-10"  # 5 working days
+    assert opened["next_step"] == "review" and opened["next_roles"] == ["reviewer"]
+
+    refused("materials_missing", cases.sign, case_id, REVIEWER)
+    attach(cases, case_id, "business_licence")
+    attach(cases, case_id, "legal_rep_id")
+    attach(cases, case_id, "legal_rep_id")  # the same file again: recorded once
+    refused("maker_cannot_sign", cases.sign, case_id, Actor("teller1", ["teller", "reviewer"]))
+    refused("role_not_allowed_at_step", cases.sign, case_id, DEPUTY)
+    refused("signoff_required", cases.complete, case_id, TELLER)
+
+    assert cases.sign(case_id, REVIEWER, "材料齐全").result["next_step"] == "deputy_approval"
+    refused("already_signed", cases.sign, case_id, Actor("reviewer1", ["deputy_director"]))
+    refused("role_not_allowed_at_step", cases.sign, case_id, REVIEWER2)
+    cases.sign(case_id, DEPUTY)
+    assert container.store.existing([Employer.create_id(
+        container.settings.region_code, code)]) == set()  # no effect before the last sign-off
+    done = cases.sign(case_id, DIRECTOR, "同意", signed_on=DAY).result
+    assert done["status"] == "completed"
+    assert [s["signer"] for s in done["signatures"]] == ["reviewer1", "deputy1", "director1"]
+    employer = container.store.app.repository.get(
+        Employer.create_id(container.settings.region_code, code))
+    assert employer.name == "示例机械有限公司"
+
+    case = cases.case(case_id)
+    completed = [e for e in all_events(container) if e.originator_id == case.id][-1]
+    assert completed.effects == [[str(employer.id), 1, "Employer.Registered"]]
+    attached = [e for e in all_events(container) if e.originator_id == case.id
+                and type(e).__qualname__ == "Case.MaterialAttached"]
+    assert len(attached) == 2
+
+
+def test_refusals_at_the_counter(container: Container, cases: CaseService) -> None:
+    number = make_id_number(42)
+    payload = {"person_registration": {"id_number": number, "name": "王五"}}
+    refused("item_not_authorised", cases.open, "person_registration", payload,
+            Actor("teller9", ["teller"]))
+    cases.change_authorisation("teller9", ["base_declaration"], [], "admin", "request 2")
+    refused("item_not_authorised", cases.open, "person_registration", payload,
+            Actor("teller9", ["teller"]))
+    refused("item_not_available", cases.open, "retirement_approval", {}, TELLER)
+    refused("item_unknown", cases.open, "no_such_item", {}, TELLER)
+    refused("payload_field_missing", cases.open, "person_registration",
+            {"person_registration": {"id_number": number}}, TELLER)
+    refused("payload_field_unknown", cases.open, "person_registration",
+            {"person_registration": {"id_number": number, "name": "王五", "age": 3}}, TELLER)
+    refused("payload_field_type", cases.open, "base_declaration", {"base_declaration": {
+        "id_number": number, "year": "2025", "declared_wage_fen": 1}}, TELLER)
+    # the effect is tried at opening: an unknown person cannot declare a base
+    refused("person_not_registered", cases.open, "base_declaration", {"base_declaration": {
+        "id_number": number, "year": 2025, "declared_wage_fen": 800_000}}, TELLER)
+
+    opened = cases.open("person_registration", payload, TELLER).result
+    refused("material_unknown", attach, cases, opened["case_id"], "payroll")
+    refused("material_type_not_accepted", attach, cases, opened["case_id"], "resident_id",
+            TELLER, b"MZ not a scan")
+    refused("only_maker_withdraws", cases.withdraw, opened["case_id"], TELLER2, "x")
+    refused("reject_not_allowed", cases.reject, opened["case_id"], REVIEWER, "x")
+    assert cases.withdraw(opened["case_id"], TELLER, "申请人撤回").result["status"] == "withdrawn"
+    refused("case_not_completed", cases.rate, opened["case_id"], 3, "", TELLER)
+
+
+def test_a_bundle_completes_all_together_or_leaves_nothing(
+        container: Container, cases: CaseService, monkeypatch: pytest.MonkeyPatch) -> None:
+    employer = make_credit_code(78)
+    container.ledger.register_employer(employer, "示例食品有限公司", "enterprise", 3,
+                                       registered_on="2015-01-01")
+    number = make_id_number(43)
+    payloads = {
+        "person_registration": {"id_number": number, "name": "赵六"},
+        "employment_start": {"id_number": number, "employer_code": employer,
+                             "start_date": "2025-03-01"},
+        "base_declaration": {"id_number": number, "year": 2025, "declared_wage_fen": 800_000},
+    }
+    opened = cases.open("new_employee", payloads, TELLER).result
+    assert opened["risk_level"] == 3
+    attach(cases, opened["case_id"], "resident_id")
+    attach(cases, opened["case_id"], "payroll")
+
+    declare = EFFECTS["declare_base"]
+
+    def failing(*args: object) -> object:
+        from domain.errors import Conflict
+        raise Conflict("base_declared_meanwhile", "declared by someone else meanwhile")
+
+    monkeypatch.setitem(EFFECTS, "declare_base", Effect(declare.required, declare.optional,
+                                                        failing, declare.applicant))
+    head = container.store.max_position()
+    refused("base_declared_meanwhile", cases.complete, opened["case_id"], TELLER)
+    assert container.store.max_position() == head  # nothing of the bundle was written
+    assert not container.store.existing([Person.create_id(container.settings.region_code,
+                                                          number)])
+    monkeypatch.setitem(EFFECTS, "declare_base", declare)
+
+    done = cases.complete(opened["case_id"], TELLER).result
+    assert done["status"] == "completed"
+    person = container.store.app.repository.get(
+        Person.create_id(container.settings.region_code, number))
+    assert person.base_for(2025) == 800_000 and person.current_employer == employer
+    case = cases.case(opened["case_id"])
+    completed = [e for e in all_events(container) if e.originator_id == case.id][-1]
+    assert [ref[2] for ref in completed.effects] == [
+        "Person.Registered", "Person.EmploymentStarted", "Person.BaseDeclared"]
+    assert [r["item"] for r in completed.results] == list(payloads)
