@@ -24,6 +24,7 @@ from api.routers import (
     accounts,
     arrears,
     backpayments,
+    cases,
     contributions,
     employers,
     finance,
@@ -34,6 +35,7 @@ from api.routers import (
     persons,
     suspense,
 )
+from infra.blob_store import BLOB_BYTES_MAX
 from infra.bootstrap import Container
 from infra.settings import Settings
 
@@ -79,9 +81,11 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
         API_PREFIX + imports.UPLOAD_PATH:
             imports.UPLOAD_BYTES_MAX + imports.MULTIPART_OVERHEAD_BYTES_MAX,
         API_PREFIX + finance.UPLOAD_PATH:
-            finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX})
+            finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX},
+        bytes_max_by_suffix={
+            cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
-                   imports, suspense, finance, arrears, backpayments):
+                   imports, suspense, finance, arrears, backpayments, cases):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi
@@ -101,16 +105,21 @@ class BodySizeLimit:
     `bytes_max_by_path` (a file upload) has its own limit."""
 
     def __init__(self, app: ASGIApp, bytes_max: int,
-                 bytes_max_by_path: Mapping[str, int] | None = None) -> None:
+                 bytes_max_by_path: Mapping[str, int] | None = None,
+                 bytes_max_by_suffix: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.bytes_max = bytes_max
         self.bytes_max_by_path = dict(bytes_max_by_path or {})
+        self.bytes_max_by_suffix = dict(bytes_max_by_suffix or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = Headers(scope=scope)
             length = headers.get("content-length")
-            bytes_max = self.bytes_max_by_path.get(scope["path"], self.bytes_max)
+            path: str = scope["path"]
+            bytes_max = self.bytes_max_by_path.get(path) or next(
+                (n for suffix, n in self.bytes_max_by_suffix.items() if path.endswith(suffix)),
+                self.bytes_max)
             refusal = None
             if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
                 refusal = (411, "length_required", "send the body with a Content-Length")

@@ -65,6 +65,7 @@ class Case(Aggregate):
         self.deadline = deadline
         self.status = OPEN
         self.attached: dict[str, list[str]] = {}  # material code → sha256s
+        self.media_types: dict[str, str] = {}  # sha256 → media type
         self.signatures: list[dict[str, Any]] = []
         self.rating: int | None = None
 
@@ -94,6 +95,7 @@ class Case(Aggregate):
     def _attached(self, material_code: str, sha256: str, name: str, media_type: str,
                   size_bytes: int, attached_by: str) -> None:
         self.attached.setdefault(material_code, []).append(sha256)
+        self.media_types[sha256] = media_type
 
     # -- sign-offs -------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ rejected or withdrawn."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, BinaryIO
 from uuid import UUID
 
@@ -29,6 +29,12 @@ from infra.catalogue_loader import default_calendar, default_catalogue
 from infra.ledger_service import CommandResult, Decision, LedgerService, UnitOfWork
 
 NAME_LENGTH_MAX = 200
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def business_today() -> date:
+    """Today at the bureau (China Standard Time), whatever the server's zone."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class CaseService:
         case_items = [{"code": it.code, "effect": it.effect,
                        "payload": check_payload(it.code, it.effect, payloads.get(it.code, {}))}
                       for it in items]
-        day = opened_on or date.today()
+        day = opened_on or business_today()
         level, mode, deadline_days, steps, materials = case_terms(items)
         deadline = self.calendar.add_working_days(day, deadline_days)
         applicant = _applicant(self.c, case_items, applicant_name)
@@ -202,7 +208,7 @@ class CaseService:
 
     def _completion(self, case: Case, actor: str, day: date | None) -> Decision:
         unit, results = self._run_effects(case.items, actor, str(case.id))
-        case.complete(actor, (day or date.today()).isoformat(), unit.effect_refs(), results)
+        case.complete(actor, (day or business_today()).isoformat(), unit.effect_refs(), results)
         return Decision([*unit.aggregates.values(), case], case_result(case))
 
     def reject(self, case_id: str, actor: Actor, reason: str,
