@@ -646,6 +646,221 @@ def backpay_show(
         _print_backpay(backpay_result(get_backpay(c, backpay_id)))
 
 
+# -- counter business (综合柜员制) ---------------------------------------------------------------
+
+cases_app = typer.Typer(no_args_is_help=True, help="Counter business: cases, sign-offs, "
+                        "materials, queues, the authorisation register.")
+app.add_typer(cases_app, name="cases")
+As = Annotated[str, typer.Option("--as", help="The staff user acting (shebao users add).")]
+
+
+def _case_actor(c: Any, username: str) -> Any:
+    from infra.case_service import Actor
+
+    principal = c.staff.principal(username)
+    return Actor(principal.username, list(principal.roles))
+
+
+def _print_case(r: dict[str, Any], position: int | None = None) -> None:
+    step = f", next: {r['next_step']} ({'/'.join(r['next_roles'])})" if r["next_step"] else ""
+    missing = (f", missing materials: {', '.join(r['missing_materials'])}"
+               if r["missing_materials"] else "")
+    out.print(f"case {r['case_id']} {r['code']} (level {r['risk_level']}): {r['status']}, "
+              f"deadline {r['deadline']}{step}{missing}"
+              + (f"; position {position}" if position is not None else ""))
+
+
+@cases_app.command("catalogue")
+def cases_catalogue() -> None:
+    """The business items and bundles."""
+    from infra.catalogue_loader import default_catalogue
+
+    catalogue = default_catalogue()
+    table = Table("code", "name", "category", "level", "deadline (working days)", "steps",
+                  "available")
+    for it in catalogue.items.values():
+        table.add_row(it.code, it.name_zh, it.category, str(it.risk_level),
+                      str(it.deadline_working_days), " → ".join(s.name_zh for s in it.steps),
+                      "yes" if it.available else "no")
+    out.print(table)
+    for b in catalogue.bundles.values():
+        out.print(f"bundle {b.code} ({b.name_zh}): {' + '.join(b.items)}")
+
+
+@cases_app.command("authorise")
+def cases_authorise(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The teller.")],
+    reason: Annotated[str, typer.Option(help="The approved permission request (recorded).")],
+    grant: Annotated[list[str] | None, typer.Option(help="Item code to grant; repeat.")] = None,
+    revoke: Annotated[list[str] | None, typer.Option(help="Item code to revoke; repeat.")] = None,
+    decided_by: Annotated[str, typer.Option("--decided-by", help="Who approved it.")] = "cli",
+) -> None:
+    """Change the items a teller may accept (the authorisation register)."""
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).change_authorisation(username, grant or [], revoke or [],
+                                                   decided_by, reason)
+    out.print(f"{username} may accept: {', '.join(done.result['item_codes']) or 'nothing'}")
+
+
+@cases_app.command("open")
+def cases_open(
+    ctx: typer.Context, code: Annotated[str, typer.Argument(help="Item or bundle code.")],
+    payloads: Annotated[str, typer.Option(help='JSON: {"item_code": {field: value}}.')],
+    acting: As, applicant: Annotated[str, typer.Option(help="Applicant's name.")] = "",
+) -> None:
+    """Accept a case (受理)."""
+    import orjson
+
+    from infra.case_service import CaseService
+
+    try:
+        parsed = orjson.loads(payloads)
+    except orjson.JSONDecodeError as e:
+        console.print(f"[red]--payloads is not JSON: {e}[/red]")
+        raise typer.Exit(2) from None
+    with container_of(ctx) as c:
+        done = CaseService(c).open(code, parsed, _case_actor(c, acting), applicant)
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("attach")
+def cases_attach(
+    ctx: typer.Context, case_id: Annotated[str, typer.Argument()],
+    material_code: Annotated[str, typer.Argument(help="A material code of the case.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    acting: As,
+) -> None:
+    """Upload a material (PDF, JPEG, PNG, TIFF) and record it on the case."""
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c, file.open("rb") as source:
+        done = CaseService(c).attach(case_id, material_code, source, file.name,
+                                     _case_actor(c, acting))
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("sign")
+def cases_sign(ctx: typer.Context, case_id: Annotated[str, typer.Argument()], acting: As,
+               comment: Annotated[str, typer.Option()] = "") -> None:
+    """Sign the case's current step; the last signature completes it."""
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).sign(case_id, _case_actor(c, acting), comment)
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("complete")
+def cases_complete(ctx: typer.Context, case_id: Annotated[str, typer.Argument()],
+                   acting: As) -> None:
+    """Complete a level-3 case (the teller who accepted it)."""
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).complete(case_id, _case_actor(c, acting))
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("reject")
+def cases_reject(ctx: typer.Context, case_id: Annotated[str, typer.Argument()], acting: As,
+                 reason: Annotated[str, typer.Option()]) -> None:
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).reject(case_id, _case_actor(c, acting), reason)
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("withdraw")
+def cases_withdraw(ctx: typer.Context, case_id: Annotated[str, typer.Argument()], acting: As,
+                   reason: Annotated[str, typer.Option()]) -> None:
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).withdraw(case_id, _case_actor(c, acting), reason)
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("rate")
+def cases_rate(ctx: typer.Context, case_id: Annotated[str, typer.Argument()], acting: As,
+               score: Annotated[int, typer.Option(min=1, max=5)],
+               comment: Annotated[str, typer.Option()] = "") -> None:
+    """Record the applicant's rating (好差评) of a completed case."""
+    from infra.case_service import CaseService
+
+    with container_of(ctx) as c:
+        done = CaseService(c).rate(case_id, score, comment, _case_actor(c, acting))
+    _print_case(done.result, done.position)
+
+
+@cases_app.command("queue")
+def cases_queue(ctx: typer.Context, acting: As,
+                scope: Annotated[str, typer.Option(help="to_sign, mine, open or all")] = "to_sign",
+                ) -> None:
+    """A queue, oldest deadline first, with due and overdue cases marked."""
+    from infra.case_queries import case_queue
+    from infra.case_service import business_today
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        actor = _case_actor(c, acting)
+        rows = case_queue(c.views, scope, actor.username, actor.roles, business_today())
+    table = Table("case", "item", "level", "status", "opened by", "deadline", "next step", "")
+    for r in rows:
+        flag = "overdue" if r["overdue"] else ("due today" if r["due_today"] else "")
+        table.add_row(r["case_id"], r["name_zh"], str(r["risk_level"]), r["status"],
+                      r["opened_by"], r["deadline"], r["next_step"] or "", flag)
+    out.print(table)
+
+
+@cases_app.command("show")
+def cases_show(ctx: typer.Context, case_id: Annotated[str, typer.Argument()]) -> None:
+    """The archive view of a case: timeline, materials, resulting events."""
+    from infra.case_queries import case_view
+    from infra.case_service import business_today
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        view = case_view(c.views, case_id, business_today())
+    if view is None:
+        console.print(f"[red]no case {case_id}[/red]")
+        raise typer.Exit(1)
+    out.print(f"{view['name_zh']} ({view['code']}), level {view['risk_level']}: {view['status']}"
+              f"; opened {view['opened_on']} by {view['opened_by']}, deadline {view['deadline']}")
+    for t in view["timeline"]:
+        out.print(f"  {t['recorded_at'][:19]}  #{t['position']}  {t['event']:<17} {t['actor']}")
+    for m in view["materials"]:
+        out.print(f"  material {m['material_code']}: {m['name']} {m['sha256'][:16]}… "
+                  f"{m['size_bytes']} bytes")
+    for e in view["effects"]:
+        out.print(f"  effect {e['event']} {e['aggregate_id']} v{e['version']}")
+
+
+@cases_app.command("report")
+def cases_report(ctx: typer.Context,
+                 start: Annotated[str | None, typer.Option("--from")] = None,
+                 end: Annotated[str | None, typer.Option("--to")] = None) -> None:
+    """Per item: instant-completion rate, average handling time (working days), overdue."""
+    from infra.case_queries import case_report
+    from infra.case_service import business_today
+    from infra.catalogue_loader import default_calendar
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        report = case_report(c.views, default_calendar(), business_today(), start, end)
+    table = Table("item", "opened", "completed", "same day", "avg working days", "overdue",
+                  "rating")
+    for it in report["items"]:
+        table.add_row(it["name_zh"], str(it["opened"]), str(it["completed"]),
+                      f"{it['instant_completion_rate']:.0%}"
+                      if it["instant_completion_rate"] is not None else "",
+                      str(it["average_handling_working_days"] or ""), str(it["overdue"]),
+                      str(it["average_rating"] or ""))
+    out.print(table)
+
+
 def main() -> None:
     try:
         app()

@@ -63,6 +63,21 @@ class StaffService:
         self.store.app.save(user, index)
         return user, token
 
+    def principal(self, username: str) -> Principal:
+        """A registered, active user by name (the command line acts as them)."""
+        from domain.errors import NotFound
+
+        try:
+            user: StaffUser = self.store.app.repository.get(
+                StaffUser.create_id(self.region, username))
+        except AggregateNotFoundError:
+            raise NotFound("user_not_found", f"no staff user {username}; add them with "
+                           "shebao users add", field="username") from None
+        if not user.active:
+            raise NotFound("user_not_found", f"user {username} is deactivated",
+                           field="username")
+        return Principal(user.username, tuple(user.roles))
+
     def authenticate(self, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None

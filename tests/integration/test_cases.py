@@ -6,7 +6,9 @@ the case id."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +188,39 @@ def test_a_bundle_completes_all_together_or_leaves_nothing(
     assert [ref[2] for ref in completed.effects] == [
         "Person.Registered", "Person.EmploymentStarted", "Person.BaseDeclared"]
     assert [r["item"] for r in completed.results] == list(payloads)
+
+
+def test_the_command_line_runs_a_case_and_reports(container: Container, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    container.staff.add_user("teller5", ["teller"])
+    container.staff.add_user("reviewer5", ["reviewer"])
+    s = container.settings
+    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
+    if s.pg_dsn:
+        options += ["--pg-dsn", s.pg_dsn]
+    runner = CliRunner(env={"COLUMNS": "200"})  # rich tables unwrapped
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, [*options, *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert "employer_registration" in run("cases", "catalogue")
+    run("cases", "authorise", "teller5", "--grant", "person_registration", "--reason", "批准")
+    number = make_id_number(44)
+    payloads = json.dumps({"person_registration": {"id_number": number, "name": "周八"}})
+    opened = run("cases", "open", "person_registration", "--payloads", payloads, "--as",
+                 "teller5")
+    case_id = opened.split()[1]
+    scan = tmp_path / "id.png"
+    scan.write_bytes(PNG)
+    run("cases", "attach", case_id, "resident_id", str(scan), "--as", "teller5")
+    assert "no_signoff_needed" in run("cases", "sign", case_id, "--as", "reviewer5", code=1)
+    assert "completed" in run("cases", "complete", case_id, "--as", "teller5")
+    shown = run("cases", "show", case_id)
+    assert "Completed" in shown and "Person.Registered" in shown
+    assert case_id in run("cases", "queue", "--as", "teller5", "--scope", "mine")
+    assert "职工参保登记" in run("cases", "report")
