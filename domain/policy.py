@@ -53,6 +53,7 @@ class BaseBounds:
     floor_fen: int
     cap_fen: int
     source: str
+    average_wage_fen: int = 0  # A: the average monthly wage the bounds derive from
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,15 @@ def _matching(docs: dict[str, dict[str, Any]]) -> MatchingRule:
     return MatchingRule(rule, r.source())
 
 
+def _transitional_coefficient(docs: dict[str, dict[str, Any]]) -> Decimal:
+    doc = docs.get("pension")
+    if not isinstance(doc, dict) or not isinstance(doc.get("pension"), dict):
+        raise ValueError("pension.toml: expected a [pension] table")
+    r = _Row("pension.toml", "pension", 0, doc["pension"])
+    r.source()
+    return r.rate("transitional_coefficient")
+
+
 @dataclass
 class PolicyTables:
     insurances: dict[str, Insurance]
@@ -189,6 +199,7 @@ class PolicyTables:
     interest_rates: dict[int, InterestRate]
     late_fee_rates: list[LateFeeRate] = field(default_factory=list)
     matching: MatchingRule = MatchingRule("post", "default")
+    transitional_coefficient: Decimal = Decimal("0.012")
 
     @classmethod
     def from_documents(cls, docs: dict[str, dict[str, Any]]) -> PolicyTables:
@@ -238,7 +249,9 @@ class PolicyTables:
         bounds: dict[int, BaseBounds] = {}
         for r in _rows(docs, "base_bounds", "bounds"):
             b = BaseBounds(r.integer("year"), r.integer("floor_fen"), r.integer("cap_fen"),
-                           r.source())
+                           r.source(), r.integer("average_wage_fen"))
+            if not b.floor_fen < b.average_wage_fen < b.cap_fen:
+                raise ValueError(f"{r.where}: average_wage_fen must lie between the bounds")
             if not 0 < b.floor_fen < b.cap_fen:
                 raise ValueError(f"{r.where}: need 0 < floor_fen < cap_fen")
             _unique(set(bounds), b.year, r.where, f"year {b.year}")
@@ -258,7 +271,8 @@ class PolicyTables:
             _unique(seen, fee.effective_from, r.where, f"a late-fee rate from {fee.effective_from}")
             late_fees.append(fee)
         late_fees.sort(key=lambda x: x.effective_from)
-        return cls(insurances, rates, wi, bounds, interest, late_fees, _matching(docs))
+        return cls(insurances, rates, wi, bounds, interest, late_fees, _matching(docs),
+                   _transitional_coefficient(docs))
 
     # -- lookups -------------------------------------------------------------------------
 

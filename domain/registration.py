@@ -114,6 +114,7 @@ class Person(Aggregate):
         self.registered_on = registered_on
         self.employments: list[dict[str, Any]] = []
         self.bases: dict[str, dict[str, int]] = {}  # year (str, JSON-safe) → wage and base
+        self.retired_on: str | None = None
 
     @property
     def current_employer(self) -> str | None:
@@ -181,3 +182,19 @@ class Person(Aggregate):
     def base_for(self, year: int) -> int | None:
         found = self.bases.get(str(year))
         return None if found is None else found["base_fen"]
+
+    def retire(self, retired_on: str) -> None:
+        """退休: the person draws a pension from the month after; contributions stop."""
+        if self.retired_on is not None:
+            raise Conflict("person_already_retired", f"retired on {self.retired_on} already",
+                           field="retirement_date")
+        if self.current_employer is not None:
+            raise Conflict("person_still_employed",
+                           f"still employed by {self.current_employer}: end the employment "
+                           "(停保) first, or in the same bundle (退休一件事)",
+                           field="retirement_date")
+        self._retired(retired_on=retired_on)
+
+    @event("Retired")
+    def _retired(self, retired_on: str) -> None:
+        self.retired_on = retired_on

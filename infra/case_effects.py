@@ -51,6 +51,12 @@ def _refund_suspense(c: Container, p: dict[str, Any], actor: str, case: str) -> 
     return refund_suspense(c, p["serial_no"], p["reason"], p["reference"], actor)
 
 
+def _award_pension(c: Container, p: dict[str, Any], actor: str, case: str) -> CommandResult:
+    from infra.pension_service import award_pension
+
+    return award_pension(c, p["id_number"], p["retirement_date"], p.get("deemed_months") or 0)
+
+
 EFFECTS: dict[str, Effect] = {
     "register_employer": Effect(
         {"credit_code": str, "name": str, "employer_type": str, "risk_class": int},
@@ -88,6 +94,9 @@ EFFECTS: dict[str, Effect] = {
     "assign_suspense": Effect(
         {"serial_no": str, "id_number": str, "period": str, "reason": str},
         {"employer_code": str}, _assign_suspense, "id_number"),
+    "award_pension": Effect(
+        {"id_number": str, "retirement_date": str}, {"deemed_months": int}, _award_pension,
+        "id_number"),
     "refund_suspense": Effect(
         {"serial_no": str, "reason": str, "reference": str}, {}, _refund_suspense, "serial_no"),
 }

@@ -14,7 +14,7 @@ from typing import Any
 from domain.policy import PolicyTables
 
 POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest", "late_fee",
-                "matching")
+                "matching", "pension")
 
 
 def load_policy(directory: Path | None = None) -> PolicyTables:

@@ -28,6 +28,7 @@ from domain.contribution import ContributionMonth
 from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
+from domain.pension import Entitlement
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
 from domain.staff import StaffUser, TokenIndex
@@ -43,7 +44,8 @@ PAGE_SIZE_EVENTS = 5000
 PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
-    ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation)
+    ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
+    Entitlement)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

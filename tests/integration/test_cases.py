@@ -124,7 +124,7 @@ def test_refusals_at_the_counter(container: Container, cases: CaseService) -> No
     cases.change_authorisation("teller9", ["base_declaration"], [], "admin", "request 2")
     refused("item_not_authorised", cases.open, "person_registration", payload,
             Actor("teller9", ["teller"]))
-    refused("item_not_available", cases.open, "retirement_approval", {}, TELLER)
+    refused("item_not_available", cases.open, "transfer_out", {}, TELLER)
     refused("item_unknown", cases.open, "no_such_item", {}, TELLER)
     refused("payload_field_missing", cases.open, "person_registration",
             {"person_registration": {"id_number": number}}, TELLER)
@@ -224,3 +224,57 @@ def test_the_command_line_runs_a_case_and_reports(container: Container, tmp_path
     assert "Completed" in shown and "Person.Registered" in shown
     assert case_id in run("cases", "queue", "--as", "teller5", "--scope", "mine")
     assert "职工参保登记" in run("cases", "report")
+
+
+def test_the_retirement_bundle_ends_employment_awards_the_pension_and_schedules_payment(
+        container: Container, cases: CaseService) -> None:
+    from decimal import Decimal
+
+    from domain.pension import Entitlement, average_index, compute_pension
+    from infra.bulk_posting import BulkPoster, PostingRequest
+    from tests.helpers import seed_region
+
+    wage = 900_000
+    region = seed_region(container, persons=0, year=2020, years=(2021, 2022, 2023, 2024))
+    number = make_id_number(45, birth=date(1965, 1, 15))
+    container.ledger.register_person(number, "退休人", registered_on="2015-01-01")
+    container.ledger.start_employment(number, region.employer_code, "2020-01-01")
+    for year in range(2020, 2025):
+        container.ledger.declare_base(number, year, wage)
+    posted = BulkPoster(container.store, container.policy, "test").post(
+        [PostingRequest(number, region.employer_code, f"{y}-{m:02d}")
+         for y in range(2020, 2025) for m in range(1, 13)])
+    assert posted.summary()["posted"] == 60
+    payloads = {
+        "employment_end": {"id_number": number, "employer_code": region.employer_code,
+                           "end_date": "2025-01-31"},
+        "retirement_approval": {"id_number": number, "retirement_date": "2025-01-31",
+                                "deemed_months": 120},
+    }
+    opened = cases.open("retirement", payloads, TELLER, opened_on=DAY).result
+    assert opened["risk_level"] == 1 and opened["deadline"] == "2025-03-31"  # 20 working days
+    for material in ("resident_id", "personnel_file"):
+        attach(cases, opened["case_id"], material)
+    for signer in (REVIEWER, DEPUTY, DIRECTOR):
+        done = cases.sign(opened["case_id"], signer).result
+    assert done["status"] == "completed"
+
+    person = container.store.app.repository.get(
+        Person.create_id(container.settings.region_code, number))
+    assert person.retired_on == "2025-01-31" and person.current_employer is None
+    entitlement: Entitlement = container.store.app.repository.get(
+        Entitlement.create_id(container.settings.region_code, str(person.id)))
+    bounds = container.policy.bounds
+    assert all(bounds(y).floor_fen <= wage <= bounds(y).cap_fen for y in range(2020, 2025))
+    expected = compute_pension(
+        bounds(2025).average_wage_fen,
+        average_index([(wage, bounds(y).average_wage_fen) for y in range(2020, 2025)
+                       for _m in range(12)]),
+        60, 120, 60 * 72_000, 60, Decimal("0.012"))  # 8% of 9,000.00 a month in the account
+    assert entitlement.monthly_fen == expected.monthly_fen
+    assert entitlement.first_period == "2025-02"
+    case = cases.case(opened["case_id"])
+    completed = [e for e in all_events(container) if e.originator_id == case.id][-1]
+    assert [ref[2] for ref in completed.effects] == [
+        "Person.EmploymentEnded", "Person.Retired", "Entitlement.Awarded",
+        "Entitlement.FirstPaymentScheduled"]
