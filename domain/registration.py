@@ -198,3 +198,16 @@ class Person(Aggregate):
     @event("Retired")
     def _retired(self, retired_on: str) -> None:
         self.retired_on = retired_on
+
+    def change_name(self, name: str) -> None:
+        """个人基本信息变更: the name as on the ID card (the ID number never changes)."""
+        name = name.strip()
+        if not name:
+            raise ValidationFailed("name_missing", "name must not be empty", field="name")
+        if name == self.name:
+            raise Conflict("name_unchanged", f"the name is {name} already", field="name")
+        self._name_changed(name=name, previous=self.name)
+
+    @event("NameChanged")
+    def _name_changed(self, name: str, previous: str) -> None:
+        self.name = name

@@ -57,6 +57,13 @@ def _award_pension(c: Container, p: dict[str, Any], actor: str, case: str) -> Co
     return award_pension(c, p["id_number"], p["retirement_date"], p.get("deemed_months") or 0)
 
 
+def _link_to_residents(c: Container, p: dict[str, Any], actor: str, case: str
+                       ) -> CommandResult:
+    from infra.pension_service import link_to_residents_scheme
+
+    return link_to_residents_scheme(c, p["id_number"], p["linked_on"])
+
+
 EFFECTS: dict[str, Effect] = {
     "register_employer": Effect(
         {"credit_code": str, "name": str, "employer_type": str, "risk_class": int},
@@ -97,6 +104,11 @@ EFFECTS: dict[str, Effect] = {
     "award_pension": Effect(
         {"id_number": str, "retirement_date": str}, {"deemed_months": int}, _award_pension,
         "id_number"),
+    "link_to_residents_scheme": Effect(
+        {"id_number": str, "linked_on": str}, {}, _link_to_residents, "id_number"),
+    "change_person_name": Effect(
+        {"id_number": str, "name": str}, {},
+        lambda c, p, a, k: c.ledger.change_person_name(p["id_number"], p["name"]), "id_number"),
     "refund_suspense": Effect(
         {"serial_no": str, "reason": str, "reference": str}, {}, _refund_suspense, "serial_no"),
 }

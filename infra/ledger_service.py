@@ -280,6 +280,20 @@ class LedgerService:
 
         return self.execute("register_employer", payload, decide, idempotency_key)
 
+    def change_person_name(self, id_number: str, name: str,
+                           idempotency_key: str | None = None) -> CommandResult:
+        payload = {"id_number": id_number, "name": name.strip()}
+
+        def decide() -> Decision:
+            person = self.person(id_number)
+            result = {"person_id": str(person.id), "name": name.strip()}
+            if person.name == name.strip():
+                return Decision([], result)  # the same change again
+            person.change_name(name)
+            return Decision([person], result)
+
+        return self.execute("change_person_name", payload, decide, idempotency_key)
+
     def change_risk_class(self, credit_code: str, risk_class: int, effective_from: str,
                           idempotency_key: str | None = None) -> CommandResult:
         """单位行业风险类别变更: the work-injury class from `effective_from` (the first day of a

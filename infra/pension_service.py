@@ -20,6 +20,7 @@ from domain.pension import (
     first_payment_period,
 )
 from domain.policy import PENSION
+from domain.scheme_link import RESIDENTS_PENSION, SchemeLink, check_link, link_journal
 from infra.bootstrap import Container
 from infra.ledger_service import CommandResult, Decision, parse_day
 
@@ -84,3 +85,39 @@ def award_pension(c: Container, id_number: str, retirement_date: str, deemed_mon
             "first_payment_period": entitlement.first_period})
 
     return c.ledger.execute("award_pension", payload, decide, idempotency_key)
+
+
+def link_to_residents_scheme(c: Container, id_number: str, linked_on: str,
+                             idempotency_key: str | None = None) -> CommandResult:
+    """职工转居民 (城乡衔接): move the employee pension account to the residents' scheme."""
+    day = date.fromisoformat(parse_day(linked_on, "linked_on"))
+    payload = {"id_number": id_number, "linked_on": day.isoformat()}
+
+    def decide() -> Decision:
+        person = c.ledger.person(id_number)
+        person_id = str(person.id)
+        link_id = SchemeLink.create_id(c.settings.region_code, person_id)
+        if c.ledger._get(link_id) is not None:
+            raise Conflict("already_linked", "this person moved to the residents' scheme "
+                           "already", field="id_number")
+        if person.current_employer is not None or person.retired_on is not None:
+            raise Conflict("person_still_employed" if person.current_employer else
+                           "person_already_retired",
+                           "end the employment first (停保), or in the same bundle"
+                           if person.current_employer else
+                           f"retired on {person.retired_on}: a pension is drawn already",
+                           field="id_number")
+        c.runner.catch_up()
+        months = [p for p in pension_months(c, person_id) if p <= day.isoformat()]
+        check_link(len(months), age_on(date.fromisoformat(person.birth_date), day), person.sex)
+        balance = int(c.queries.account_balance(person_id, as_of=day.isoformat())["balance_fen"])
+        link = SchemeLink(region_code=c.settings.region_code, person_id=person_id,
+                          linked_on=day.isoformat(), from_insurance=PENSION,
+                          to_insurance=RESIDENTS_PENSION, account_balance_fen=balance,
+                          contribution_months=len(months),
+                          journal=link_journal(person_id, balance))
+        return Decision([link], {"person_id": person_id, "link_id": str(link_id),
+                                 "account_balance_fen": balance,
+                                 "contribution_months": len(months)})
+
+    return c.ledger.execute("link_to_residents_scheme", payload, decide, idempotency_key)

@@ -31,6 +31,7 @@ from domain.interest_year import InterestYear
 from domain.pension import Entitlement
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
+from domain.scheme_link import SchemeLink
 from domain.staff import StaffUser, TokenIndex
 from domain.suspense import SuspenseItem
 from infra.store import PG_EVENTS_TABLE, Store
@@ -45,7 +46,7 @@ PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
-    Entitlement)
+    Entitlement, SchemeLink)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"

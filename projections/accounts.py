@@ -26,6 +26,8 @@ KINDS = {
     # A back-payment's late fee and interest go to pooled funds; the account gets the interest
     # by the years' recomputation (InterestYear.Recomputed).
     "BackPayment.Collected": "backpay",
+    # The employee account moved whole to the residents' scheme (城乡衔接), on the link's day.
+    "SchemeLink.Linked": "transfer",
 }
 
 
@@ -68,6 +70,9 @@ class PersonalAccounts(Projection):
                     if not effective:
                         if kind == "interest":
                             period, effective = "", f"{e['year']}-12-31"
+                        elif kind == "transfer":
+                            effective = e["linked_on"]
+                            period = effective[:7]
                         else:
                             period = e["period"]
                             effective = period_end(period)

@@ -31,6 +31,7 @@ class FundBalances(Projection):
         "InterestYear.Credited",
         "InterestYear.Recomputed",
         "BackPayment.Collected",
+        "SchemeLink.Linked",
         "SuspenseItem.Held",
         "SuspenseItem.Refunded",
     )

@@ -278,3 +278,51 @@ def test_the_retirement_bundle_ends_employment_awards_the_pension_and_schedules_
     assert [ref[2] for ref in completed.effects] == [
         "Person.EmploymentEnded", "Person.Retired", "Entitlement.Awarded",
         "Entitlement.FirstPaymentScheduled"]
+
+
+def test_the_resident_link_bundle_moves_the_account_and_a_name_change_needs_a_reviewer(
+        container: Container, cases: CaseService) -> None:
+    from domain.scheme_link import SchemeLink
+    from infra.bulk_posting import BulkPoster, PostingRequest
+    from tests.helpers import seed_region
+
+    region = seed_region(container, persons=0, year=2023)
+    number = make_id_number(46, birth=date(1964, 6, 1))
+    container.ledger.register_person(number, "衔接人", registered_on="2015-01-01")
+    container.ledger.start_employment(number, region.employer_code, "2023-01-01")
+    container.ledger.declare_base(number, 2023, 900_000)
+    BulkPoster(container.store, container.policy, "test").post(
+        [PostingRequest(number, region.employer_code, f"2023-{m:02d}") for m in range(1, 13)])
+    container.runner.catch_up()
+    balance = container.queries.account_balance(
+        str(Person.create_id(container.settings.region_code, number)))["balance_fen"]
+    assert balance == 12 * 72_000
+
+    opened = cases.open("resident_link", {
+        "employment_end": {"id_number": number, "employer_code": region.employer_code,
+                           "end_date": "2025-01-31"},
+        "employee_resident_link": {"id_number": number, "linked_on": "2025-02-03"}},
+        TELLER, opened_on=DAY).result
+    attach(cases, opened["case_id"], "link_application")
+    for signer in (REVIEWER, DEPUTY, DIRECTOR):
+        cases.sign(opened["case_id"], signer)
+    person_id = str(Person.create_id(container.settings.region_code, number))
+    link: SchemeLink = container.store.app.repository.get(
+        SchemeLink.create_id(container.settings.region_code, person_id))
+    assert (link.account_balance_fen, link.contribution_months) == (balance, 12)
+    container.runner.catch_up()
+    assert container.queries.account_balance(person_id)["balance_fen"] == 0
+    assert container.queries.account_balance(person_id, insurance="170")["balance_fen"] == (
+        balance)
+    funds = {f["account"]: f for f in container.queries.fund_balances()}
+    assert sum(f["debit_fen"] for f in funds.values()) == sum(
+        f["credit_fen"] for f in funds.values())
+
+    # 个人基本信息变更 is level 2: a reviewer signs, then the name changes
+    changed = cases.open("person_change", {"person_change": {"id_number": number,
+                                                             "name": "衔接人甲"}}, TELLER).result
+    attach(cases, changed["case_id"], "resident_id")
+    attach(cases, changed["case_id"], "change_application")
+    refused("signoff_required", cases.complete, changed["case_id"], TELLER)
+    assert cases.sign(changed["case_id"], REVIEWER).result["status"] == "completed"
+    assert container.ledger.person(number).name == "衔接人甲"

@@ -40,7 +40,8 @@ def shipped_documents() -> Documents:
 
 
 def test_the_shipped_policy_files_load_with_every_insurance(policy: PolicyTables) -> None:
-    assert set(policy.insurances) == {PENSION, UNEMPLOYMENT, MEDICAL, WORK_INJURY, MATERNITY}
+    assert set(policy.insurances) == {PENSION, UNEMPLOYMENT, MEDICAL, WORK_INJURY, MATERNITY,
+                                      "170"}  # residents' pension: accounts moved in only
     assert policy.insurances[WORK_INJURY].employer_only
     assert not policy.insurances[PENSION].employer_only
     assert all(r.source for rows in policy.rates.values() for r in rows)
