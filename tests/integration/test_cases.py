@@ -142,8 +142,32 @@ def test_refusals_at_the_counter(container: Container, cases: CaseService) -> No
             TELLER, b"MZ not a scan")
     refused("only_maker_withdraws", cases.withdraw, opened["case_id"], TELLER2, "x")
     refused("reject_not_allowed", cases.reject, opened["case_id"], REVIEWER, "x")
+    refused("material_empty", attach, cases, opened["case_id"], "resident_id", TELLER, b"")
+    refused("material_too_large", attach, cases, opened["case_id"], "resident_id", TELLER,
+            PNG + b"\0" * (20 * 1024 * 1024))
+    assert not list(cases.blobs.root.glob(".upload-*"))  # a refused upload leaves no file
     assert cases.withdraw(opened["case_id"], TELLER, "申请人撤回").result["status"] == "withdrawn"
     refused("case_not_completed", cases.rate, opened["case_id"], 3, "", TELLER)
+    refused("payload_item_unknown", cases.open, "person_registration",
+            {"employment_start": {}}, TELLER)
+
+    # a level-2 case: only a reviewer other than the maker rejects; a score is 1-5
+    number2 = make_id_number(47)
+    cases.open("person_registration", {"person_registration": {"id_number": number2,
+                                                               "name": "孙九"}}, TELLER)
+    attach_and_complete = cases.open("person_registration", {"person_registration": {
+        "id_number": make_id_number(48), "name": "吴十"}}, TELLER).result["case_id"]
+    attach(cases, attach_and_complete, "resident_id")
+    cases.complete(attach_and_complete, TELLER)
+    refused("score_invalid", cases.rate, attach_and_complete, 6, "", TELLER)
+    container.ledger.register_person(number2, "孙九")
+    change = cases.open("person_change", {"person_change": {"id_number": number2,
+                                                            "name": "孙九九"}}, TELLER).result
+    refused("reject_not_allowed", cases.reject, change["case_id"],
+            Actor("teller1", ["teller", "reviewer"]), "maker")
+    refused("reject_not_allowed", cases.reject, change["case_id"], DIRECTOR, "wrong role")
+    assert cases.reject(change["case_id"], REVIEWER, "材料不符").result["status"] == "rejected"
+    refused("case_closed", cases.sign, change["case_id"], REVIEWER2)
 
 
 def test_a_bundle_completes_all_together_or_leaves_nothing(
