@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ContainerDep, IdempotencyKey, ReadPosition, current_aggregate, require_roles
+from api.deps import ContainerDep, IdempotencyKey, ReadPosition, require_roles
 from api.errors import ApiProblem, problem_responses
 from api.schemas import CommandResponse, IdNumber, Request, command_response
 from domain import ids
@@ -296,7 +296,6 @@ def get_person_cases(id_number: IdNumber, principal: CaseReader, container: Cont
 @router.put("/authorisations/{username}", responses=problem_responses(404))
 def change_authorisation(username: Annotated[str, Path(max_length=100)],
                          body: AuthorisationChange, principal: Admin, container: ContainerDep,
-                         _: Annotated[None, Depends(current_aggregate)] = None,
                          ) -> dict[str, Any]:
     """Grant and revoke the items a teller may accept (admin); recorded with who and why."""
     done = _service(container).change_authorisation(username, body.grant, body.revoke,
