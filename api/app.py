@@ -31,6 +31,7 @@ from api.routers import (
     funds,
     health,
     imports,
+    integrity,
     interest,
     persons,
     suspense,
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
         bytes_max_by_suffix={
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
-                   imports, suspense, finance, arrears, backpayments, cases):
+                   imports, suspense, finance, arrears, backpayments, cases, integrity):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi

@@ -861,6 +861,83 @@ def cases_report(ctx: typer.Context,
     out.print(table)
 
 
+# -- integrity: keys, digests, verify ---------------------------------------------------------
+
+keys_app = typer.Typer(no_args_is_help=True, help="The bureau's Ed25519 signing key.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate(out_path: Annotated[Path, typer.Option("--out", dir_okay=False,
+                                                         help="Where to write the private key "
+                                                              "(mode 0600; never overwritten).")]
+                  ) -> None:
+    """Generate the digest-signing key; prints the public key for auditors to keep."""
+    from infra.integrity import generate_key
+
+    public = generate_key(out_path)
+    out.print(f"private key written to {out_path} (set SHEBAO_SIGNING_KEY={out_path})")
+    out.print(f"public key (give it to the auditors; SHEBAO_VERIFY_KEY): {public}")
+
+
+@app.command("digest")
+def digest_command(
+    ctx: typer.Context,
+    export: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Also write every published digest here (JSON lines) for the "
+                             "auditors to keep outside the system.")] = None,
+    publish: Annotated[bool, typer.Option(help="Publish a new digest first.")] = True,
+) -> None:
+    """Chain the log to its head and publish a signed digest (position, head hash, time)."""
+    from infra.integrity import export_digests, load_signing_key, publish_digest
+
+    with container_of(ctx) as c:
+        if publish:
+            entry = publish_digest(c.store, c.runner.chain, load_signing_key(
+                c.settings.signing_key))
+            out.print(f"digest at position {entry['position']}: {entry['head_hash']} "
+                      f"({entry['published_at']})")
+        if export is not None:
+            c.runner.catch_up()
+            n = export_digests(c.views, export)
+            out.print(f"{n} digests written to {export}")
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    digest: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="Digests kept outside (shebao digest --export); "
+                                          "default: those recorded in the log.")] = None,
+    public_key: Annotated[str | None, typer.Option(
+        "--public-key", help="Trusted public key (base64); default SHEBAO_VERIFY_KEY, else the "
+                             "key each digest names.")] = None,
+) -> None:
+    """Recompute the hash chain from the stored events; report every edited, deleted or
+    inserted position and every digest the events contradict. Exit status 3 when tampered."""
+    from rich.progress import Progress
+
+    from infra.integrity import read_digest_file, verify
+
+    with container_of(ctx) as c:
+        entries = read_digest_file(digest) if digest is not None else None
+        head = c.store.max_position()
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("verifying", total=head)
+            result = verify(c.store, c.runner.chain, entries,
+                            public_key or c.settings.verify_key,
+                            progress=lambda n: bar.advance(task, n))
+    report = result.as_dict()
+    for f in report["findings"]:
+        out.print(f"position {f['position']}: {f['kind']} — {f['detail']}")
+    for d in report["digests"]:
+        out.print(f"digest at {d['position']} ({d['published_at']}): {d['verdict']}")
+    out.print(f"{report['status']}: {report['events']:,} events in {report['seconds']} s "
+              f"({report['events_per_second'] or 0:,}/s), chain head {report['chain_head']}")
+    if result.status != "ok":
+        raise typer.Exit(3)
+
+
 def main() -> None:
     try:
         app()

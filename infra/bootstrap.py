@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.policy import PolicyTables
+from infra.integrity import ChainKeeper
 from infra.ledger_service import LedgerService
 from infra.policy_loader import default_policy
 from infra.projection_runner import ProjectionRunner
@@ -34,6 +35,7 @@ class Container:
         store = Store(settings)
         views = ViewsDb(settings)
         runner = ProjectionRunner(store, views)
+        runner.chain = ChainKeeper(store, views)
         return cls(settings, policy, store, views, runner, LedgerService(store, policy),
                    Queries(views), StaffService(store))
 

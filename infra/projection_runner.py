@@ -25,6 +25,7 @@ from domain.authorisation import TellerAuthorisation
 from domain.backpay import BackPayment
 from domain.case import Case
 from domain.contribution import ContributionMonth
+from domain.digest import Digest
 from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
@@ -46,7 +47,7 @@ PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
-    Entitlement, SchemeLink)
+    Entitlement, SchemeLink, Digest)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"
@@ -65,6 +66,8 @@ class ProjectionRunner:
         self._catch_up_lock = threading.RLock()
         self.error: BaseException | None = None
         self.topics = event_topics(self.projections)
+        # The hash chain (infra/integrity.py) grows after each catch-up; set by the Container.
+        self.chain: Any = None
         self._setup()
 
     # -- schema and tracking -----------------------------------------------------------------
@@ -172,6 +175,8 @@ class ProjectionRunner:
                     progress(last, head)
             if head > min(positions.values(), default=head):
                 self._apply([], positions, head)  # advance over the tail nobody projects
+            if self.chain is not None:
+                self.chain.catch_up()
             if progress:
                 progress(head, head)
             return head

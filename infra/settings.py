@@ -18,6 +18,8 @@ class Settings:
     pg_dsn: str | None = None
     cipher_key: str | None = None  # AES key (base64) for encryption of event payloads at rest
     blob_root: Path | None = None  # where case materials are kept; default <region dir>/blobs
+    signing_key: Path | None = None  # the bureau's Ed25519 private key (PEM) to sign digests
+    verify_key: str | None = None  # the public key (base64) digests must be signed with
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{6}", self.region_code):
@@ -35,6 +37,9 @@ class Settings:
             "cipher_key": os.environ.get("SHEBAO_CIPHER_KEY") or None,
             "blob_root": Path(os.environ["SHEBAO_BLOB_DIR"]) if os.environ.get(
                 "SHEBAO_BLOB_DIR") else None,
+            "signing_key": Path(os.environ["SHEBAO_SIGNING_KEY"]) if os.environ.get(
+                "SHEBAO_SIGNING_KEY") else None,
+            "verify_key": os.environ.get("SHEBAO_VERIFY_KEY") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -276,10 +276,58 @@ class Store:
 
     # -- raw access for the integrity tools and tests ----------------------------------------
 
+    @property
+    def events_table(self) -> str:
+        """The library's table of stored events (quoted, schema-qualified on PostgreSQL)."""
+        return self._events_table
+
+    @property
+    def position_column(self) -> str:
+        """The column holding the notification id: notification_id, or SQLite's rowid."""
+        return "notification_id" if self.is_postgres else "rowid"
+
+    @contextmanager
+    def chain_rows(self, after: int = 0, batch_rows: int = 20_000
+                   ) -> Iterator[Iterator[tuple[int, bytes, int, str, bytes]]]:
+        """Every stored event after `after` in notification order, as (notification id,
+        originator id as 16 bytes, version, topic, state as stored): the hash chain's input.
+        Streams: memory does not grow with the log."""
+        if self.is_postgres:
+            from psycopg.rows import tuple_row
+
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor(
+                    name="shebao_chain", row_factory=tuple_row) as curs:
+                curs.itersize = batch_rows
+                curs.execute(
+                    f"SELECT notification_id, originator_id, originator_version, topic, state"
+                    f" FROM {self._events_table} WHERE notification_id > %s"
+                    " ORDER BY notification_id", (after,), binary=True)
+                yield ((n, o.bytes, v, t, s) for n, o, v, t, s in curs)
+            return
+        conn = sqlite3.connect(self.settings.sqlite_events_path, timeout=30)
+        # Text as bytes: a value written behind the library's back may be text that is not
+        # UTF-8, or a number; hash what is there rather than fail, so that verify reports it.
+        conn.text_factory = bytes
+        try:
+            rows = conn.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state"
+                f" FROM {self._events_table} WHERE rowid > ? ORDER BY rowid", (after,))
+            yield ((n, _uuid_bytes(o), v, t.decode(errors="replace"),
+                    s if type(s) is bytes else str(s).encode()) for n, o, v, t, s in rows)
+        finally:
+            conn.close()
+
     @contextmanager
     def raw_events_cursor(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as curs:
             yield curs
+
+
+def _uuid_bytes(value: Any) -> bytes:
+    try:
+        return bytes.fromhex(value.decode() if type(value) is bytes else str(value))
+    except ValueError:  # not the library's 32 hex digits: keep what is there
+        return str(value).encode()[:16].ljust(16, b"\0")
 
 
 def _ensure_pg_schema(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from projections.accounts import PersonalAccounts
 from projections.backpayments import BackPayments
 from projections.base import Projection
 from projections.cases import Cases
+from projections.digests import Digests
 from projections.employments import Employments
 from projections.finance_statements import FinanceStatements
 from projections.fund_movements import FundMovements
@@ -21,4 +22,4 @@ def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
             ImportLines(), SuspenseItems(), Employments(),
             FinanceStatements(), FundMovements(), InterestYears(),
-            BackPayments(), Cases()]
+            BackPayments(), Cases(), Digests()]
