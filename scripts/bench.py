@@ -189,6 +189,53 @@ def raw_insert_rate(c: Container, region: Region, n: int) -> float:
     return n / insert_seconds
 
 
+def bench_verify(settings: Settings, n: int) -> dict[str, float]:
+    """N events written straight into the event table (COPY, not timed: the write path has its
+    own figures), then the hash chain built over them and `verify` run over them, timed."""
+    from infra.bulk_posting import POSTED_TOPIC
+    from infra.integrity import verify
+
+    with Container.open(settings) as c:
+        store = c.store
+        # A posting's state of typical size (~700 bytes); the same bytes for every event.
+        state = store.encode_state({
+            "timestamp": store.timestamp_state(store.now()), "person_id": str(uuid.uuid4()),
+            "employer_code": "91440781MA00000010", "period": "2023-01", "source": "bench",
+            "lines": [[ins, 800_000, 128_000, 64_000, 64_000] for ins in
+                      ("110", "210", "310", "410", "510")],
+            "journal": [["clearing:tax", 960_000, 0]] + [[f"fund:{i}", 0, 96_000]
+                                                         for i in range(10)],
+            "serials": [f"SW{i:012d}" for i in range(5)]})
+        written = 0
+        report_every = max(n // 10, 1)
+        while written < n:
+            batch = min(100_000, n - written)
+            with store.raw_events_cursor() as cur:
+                if store.is_postgres:
+                    with cur.copy(f"COPY {store.events_table} (originator_id, originator_version,"
+                                  " topic, state) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types(["uuid", "int8", "text", "bytea"])
+                        for _ in range(batch):
+                            copy.write_row((uuid.uuid4(), 1, POSTED_TOPIC, state))
+                else:
+                    cur.executemany(f"INSERT INTO {store.events_table} VALUES (?,?,?,?)",
+                                    [(uuid.uuid4().hex, 1, POSTED_TOPIC, state)
+                                     for _ in range(batch)])
+            written += batch
+            if written % report_every < batch:
+                print(f"  verify bench: {written:,} events written", file=sys.stderr)
+        keeper = c.runner.chain
+        started = time.perf_counter()
+        keeper.catch_up()
+        chain_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        result = verify(store, keeper)
+        verify_seconds = time.perf_counter() - started
+        assert result.status == "ok" and result.events == n, result.as_dict()
+    return {"events": n, "chain_events_per_s": n / chain_seconds,
+            "verify_events_per_s": n / verify_seconds, "verify_seconds": verify_seconds}
+
+
 def bench_collections(settings: Settings, lines: int) -> dict[str, float]:
     """A month of the tax bureau's collection detail (5 lines a person) through the real
     import: read and validate, stage, match, post, then project. Rates per stage."""
@@ -260,12 +307,15 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--collections", type=int, default=0,
                         help="also import a collection file of this many lines (e.g. 1500000)")
+    parser.add_argument("--verify", type=int, default=0,
+                        help="also chain and verify this many events (e.g. 10000000)")
     parser.add_argument("--pg-dsn", default=os.environ.get("SHEBAO_BENCH_PG_DSN")
                         or os.environ.get("SHEBAO_TEST_PG_DSN"),
                         help="admin DSN; a database is created for the run and dropped")
     args = parser.parse_args()
     rows: list[tuple[str, dict[str, float]]] = []
     imports: list[tuple[str, dict[str, float]]] = []
+    verifies: list[tuple[str, dict[str, float]]] = []
     for backend in args.backends.split(","):
         tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
         try:
@@ -287,12 +337,22 @@ def main() -> int:
                             Settings(data_dir=tmp / "import", pg_dsn=dsn), args.collections)))
                     finally:
                         drop_pg_database(args.pg_dsn, name)
+                if args.verify:
+                    name, dsn = pg_database(args.pg_dsn)
+                    try:
+                        verifies.append((backend, bench_verify(
+                            Settings(data_dir=tmp / "verify", pg_dsn=dsn), args.verify)))
+                    finally:
+                        drop_pg_database(args.pg_dsn, name)
             else:
                 rows.append((backend, bench_backend(Settings(data_dir=tmp), args.n,
                                                     args.naive_n)))
                 if args.collections:
                     imports.append((backend, bench_collections(
                         Settings(data_dir=tmp / "import"), args.collections)))
+                if args.verify:
+                    verifies.append((backend, bench_verify(Settings(data_dir=tmp / "verify"),
+                                                           args.verify)))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"{backend}: done", file=sys.stderr)
@@ -314,6 +374,12 @@ def main() -> int:
             print(f"{'':37}{backend:<10}{r['lines']:>11,.0f}{r['read_lines_per_s']:>12,.0f}"
                   f"{r['post_lines_per_s']:>12,.0f}{r['project_lines_per_s']:>10,.0f}"
                   f"{r['total_lines_per_s']:>12,.0f}{r['total_seconds']:>9.1f}")
+    if verifies:
+        print(f"\nhash chain and verify: {'backend':<10}{'events':>12}{'chain ev/s':>12}"
+              f"{'verify ev/s':>13}{'seconds':>9}")
+        for backend, r in verifies:
+            print(f"{'':23}{backend:<10}{r['events']:>12,.0f}{r['chain_events_per_s']:>12,.0f}"
+                  f"{r['verify_events_per_s']:>13,.0f}{r['verify_seconds']:>9.1f}")
     own, worker = peak_rss_mib()
     print(f"\npeak RSS {own:.0f} MiB (bulk worker process: {worker:.0f} MiB)")
     return 0
