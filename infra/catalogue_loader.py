@@ -5,27 +5,18 @@ start-up naming the entry at fault."""
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from domain.catalogue import Catalogue
 from domain.staff import ROLES
 from domain.working_days import WorkingCalendar
+from infra.policy_loader import read_data_file
 
 
 def _document(name: str, directory: Path | None) -> dict[str, Any]:
-    if directory is not None:
-        text = (directory / f"{name}.toml").read_text(encoding="utf-8")
-    else:
-        text = resources.files("domain").joinpath(f"catalogue_data/{name}.toml").read_text(
-            encoding="utf-8")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"catalogue file {name}.toml: {e}") from e
+    return read_data_file("catalogue_data", name, directory)
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:

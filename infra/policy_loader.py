@@ -17,19 +17,23 @@ POLICY_FILES = ("insurances", "rates", "work_injury", "base_bounds", "interest",
                 "matching", "pension")
 
 
+def read_data_file(folder: str, name: str, directory: Path | None = None) -> dict[str, Any]:
+    """A shipped TOML data file `domain/<folder>/<name>.toml`, or `<directory>/<name>.toml`
+    when a replacement directory is configured; a syntax error names the file."""
+    if directory is not None:
+        text = (directory / f"{name}.toml").read_text(encoding="utf-8")
+    else:
+        text = resources.files("domain").joinpath(f"{folder}/{name}.toml").read_text(
+            encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{folder} file {name}.toml: {e}") from e
+
+
 def load_policy(directory: Path | None = None) -> PolicyTables:
-    docs: dict[str, dict[str, Any]] = {}
-    for name in POLICY_FILES:
-        if directory is not None:
-            text = (directory / f"{name}.toml").read_text(encoding="utf-8")
-        else:
-            text = resources.files("domain").joinpath(f"policy_data/{name}.toml").read_text(
-                encoding="utf-8")
-        try:
-            docs[name] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"policy file {name}.toml: {e}") from e
-    return PolicyTables.from_documents(docs)
+    return PolicyTables.from_documents(
+        {name: read_data_file("policy_data", name, directory) for name in POLICY_FILES})
 
 
 @lru_cache(maxsize=1)
