@@ -131,33 +131,71 @@ _HEADER_ALIASES: dict[str, str] = {
 def map_header(cells: Sequence[str]) -> dict[str, int]:
     """Column key → position in the row, from a header row in either language (or the keys).
     Column order is free and unknown columns are ignored; a missing or doubled column is refused."""
+    return map_columns(cells, COLUMNS, _HEADER_ALIASES, "specification")
+
+
+def map_columns(cells: Sequence[str], columns: Sequence[ColumnSpec], aliases: Mapping[str, str],
+                specification: str, optional: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Column key → position, for any of the bureau's file specifications (`columns`, with
+    `aliases` from `header_key` of every accepted header to the key); a column not `optional`
+    that is missing, or a column given twice, is refused naming it."""
     positions: dict[str, int] = {}
+    names = {c.key: c for c in columns}
     for index, cell in enumerate(cells):
-        key = _HEADER_ALIASES.get(header_key(cell))
+        key = aliases.get(header_key(cell))
         if key is None:
             continue
         if key in positions:
             raise ValidationFailed(
                 "column_duplicate",
                 f"columns {positions[key] + 1} and {index + 1} both give {key} "
-                f"({_spec(key).header_zh}); keep one of them",
+                f"({names[key].header_zh}); keep one of them",
                 field=key,
             )
         positions[key] = index
-    missing = [c for c in COLUMNS if c.key not in positions]
+    missing = [c for c in columns if c.key not in positions and c.key not in optional]
     if missing:
-        names = ", ".join(f"{c.header_zh} ({c.header_en} / {c.key})" for c in missing)
+        listed = ", ".join(f"{c.header_zh} ({c.header_en} / {c.key})" for c in missing)
         raise ValidationFailed(
             "columns_missing",
-            f"the header row lacks the column(s) {names}; the first row must name every column "
-            "of the specification",
+            f"the header row lacks the column(s) {listed}; the first row must name every column "
+            f"of the {specification}",
             field=missing[0].key,
         )
     return positions
 
 
-def _spec(key: str) -> ColumnSpec:
-    return COLUMNS[COLUMN_KEYS.index(key)]
+class FieldChecker:
+    """Checks the fields of one row, collecting every fault so that a clerk fixes a line once.
+    `field_errors` are faults the reader already found in a cell (key → (code, message)); such a
+    field is reported as given and not checked again."""
+
+    def __init__(self, line_no: int, raw: Mapping[str, str], columns: Sequence[ColumnSpec],
+                 field_errors: Mapping[str, tuple[str, str]] | None = None) -> None:
+        self.line_no = line_no
+        self.raw = raw
+        self.columns = {c.key: c for c in columns}
+        self.field_errors = field_errors or {}
+        self.errors: list[LineError] = []
+
+    def __call__(self, key: str, convert: Callable[[str, str], T]) -> T | None:
+        line_no, raw = self.line_no, self.raw
+        if key in self.field_errors:
+            code, message = self.field_errors[key]
+            self.errors.append(LineError(line_no, key, code, message, raw))
+            return None
+        text = raw.get(key, "").strip()
+        if not text:
+            spec = self.columns[key]
+            self.errors.append(LineError(
+                line_no, key, "value_missing",
+                f"{key}: {spec.header_zh} is empty; fill in {spec.description}", raw))
+            return None
+        try:
+            return convert(text, key)
+        except ValidationFailed as e:
+            self.errors.append(LineError(line_no, key, e.code, e.message, raw))
+            return None
 
 
 def parse_line(
@@ -171,26 +209,7 @@ def parse_line(
     `field_errors` are faults the reader already found in a cell (key → (code, message)), such as
     an XLSX number where text is needed; such a field is reported as given and not checked again.
     Duplicate serial numbers are the reader's business: it sees the whole file."""
-    errors: list[LineError] = []
-
-    def check(key: str, convert: Callable[[str, str], T]) -> T | None:
-        if field_errors and key in field_errors:
-            code, message = field_errors[key]
-            errors.append(LineError(line_no, key, code, message, raw))
-            return None
-        text = raw.get(key, "").strip()
-        if not text:
-            spec = _spec(key)
-            errors.append(LineError(
-                line_no, key, "value_missing",
-                f"{key}: {spec.header_zh} is empty; fill in {spec.description}", raw))
-            return None
-        try:
-            return convert(text, key)
-        except ValidationFailed as e:
-            errors.append(LineError(line_no, key, e.code, e.message, raw))
-            return None
-
+    check = FieldChecker(line_no, raw, COLUMNS, field_errors)
     serial_no = check("serial_no", _identifier)
     credit_code = check("credit_code", _credit_code)
     id_number = check("id_number", check_id_number)
@@ -199,10 +218,10 @@ def parse_line(
     base_fen = check("base", _amount_fen)
     employer_fen = check("employer_amount", _amount_fen)
     individual_fen = check("individual_amount", _amount_fen)
-    collected_on = check("collected_on", _date)
+    collected_on = check("collected_on", parse_date)
     tax_batch = check("tax_batch", _identifier)
-    if errors:
-        return errors
+    if check.errors:
+        return check.errors
     # No error means every check returned a value; mypy cannot follow that, hence the asserts.
     assert serial_no is not None and credit_code is not None and id_number is not None
     assert insurance is not None and period is not None and collected_on is not None
@@ -271,7 +290,9 @@ def _amount_fen(text: str, key: str) -> int:
     return fen
 
 
-def _date(text: str, key: str) -> str:
+def parse_date(text: str, key: str) -> str:
+    """A calendar date as the bureau's files write it (ISO, compact, or Excel's slashes; a time
+    part dropped), as ISO."""
     match = _DATE.fullmatch(text)
     if match is not None:
         parts = [g for g in match.groups() if g is not None]

@@ -10,15 +10,23 @@ is recognised and changes nothing). Reading files is `infra/finance_statement_fi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.collection import AMOUNT_FEN_MAX, ColumnSpec, LineError, LineErrors, header_key
+from domain.collection import (
+    AMOUNT_FEN_MAX,
+    ColumnSpec,
+    FieldChecker,
+    LineError,
+    LineErrors,
+    header_key,
+    map_columns,
+    parse_date,
+)
 from domain.errors import ValidationFailed
 from domain.ids import region_namespace
 from domain.money import yuan_text_to_fen
@@ -61,11 +69,6 @@ _DIRECTION_ALIASES: dict[str, str] = {
 }
 _VOUCHER = re.compile(r"[\w./#-]+")  # letters of any script (记字), digits, - _ . / #
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
-_DATE = re.compile(
-    r"(?:(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})|(\d{4})/(\d{1,2})/(\d{1,2}))"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
-    re.ASCII,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,30 +99,8 @@ class StatementLine:
 def map_statement_header(cells: Sequence[str]) -> dict[str, int]:
     """Column key → position, from a header in Chinese, English or the keys, in any order;
     unknown columns are ignored, a missing (required) or doubled column is refused."""
-    positions: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        key = _HEADER_ALIASES.get(header_key(cell))
-        if key is None:
-            continue
-        if key in positions:
-            raise ValidationFailed(
-                "column_duplicate",
-                f"columns {positions[key] + 1} and {index + 1} both give {key} "
-                f"({_spec(key).header_zh}); keep one of them", field=key)
-        positions[key] = index
-    missing = [c for c in STATEMENT_COLUMNS if c.key not in positions
-               and c.key not in OPTIONAL_KEYS]
-    if missing:
-        names = ", ".join(f"{c.header_zh} ({c.header_en} / {c.key})" for c in missing)
-        raise ValidationFailed(
-            "columns_missing",
-            f"the header row lacks the column(s) {names}; the first row must name every column "
-            "of the statement specification", field=missing[0].key)
-    return positions
-
-
-def _spec(key: str) -> ColumnSpec:
-    return STATEMENT_COLUMNS[STATEMENT_KEYS.index(key)]
+    return map_columns(cells, STATEMENT_COLUMNS, _HEADER_ALIASES, "statement specification",
+                       frozenset(OPTIONAL_KEYS))
 
 
 def parse_statement_line(
@@ -130,55 +111,22 @@ def parse_statement_line(
 ) -> StatementLine | list[LineError]:
     """Check every field of one row and return the line, or all its faults. Duplicate vouchers
     are the reader's business (it sees the whole file)."""
-    errors: list[LineError] = []
-
-    def check(key: str, convert: Callable[[str, str], T]) -> T | None:
-        if field_errors and key in field_errors:
-            code, message = field_errors[key]
-            errors.append(LineError(line_no, key, code, message, raw))
-            return None
-        text = raw.get(key, "").strip()
-        if not text:
-            spec = _spec(key)
-            errors.append(LineError(
-                line_no, key, "value_missing",
-                f"{key}: {spec.header_zh} is empty; fill in {spec.description}", raw))
-            return None
-        try:
-            return convert(text, key)
-        except ValidationFailed as e:
-            errors.append(LineError(line_no, key, e.code, e.message, raw))
-            return None
-
-    booking_date = check("booking_date", _date)
+    check = FieldChecker(line_no, raw, STATEMENT_COLUMNS, field_errors)
+    booking_date = check("booking_date", parse_date)
     insurance = check("insurance", lambda text, key: policy.insurance(text, key).code)
     direction = check("direction", _direction)
     amount_fen = check("amount", _amount_fen)
     voucher = check("voucher", _voucher)
     memo = raw.get("memo", "").strip()
     if len(memo) > MEMO_LENGTH_MAX:
-        errors.append(LineError(
+        check.errors.append(LineError(
             line_no, "memo", "value_too_long",
             f"memo: {len(memo)} characters; at most {MEMO_LENGTH_MAX}", raw))
-    if errors:
-        return errors
+    if check.errors:
+        return check.errors
     assert booking_date is not None and insurance is not None and direction is not None
     assert amount_fen is not None and voucher is not None
     return StatementLine(line_no, booking_date, insurance, direction, amount_fen, voucher, memo)
-
-
-def _date(text: str, key: str) -> str:
-    match = _DATE.fullmatch(text)
-    if match is not None:
-        parts = [g for g in match.groups() if g is not None]
-        try:
-            return date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
-        except ValueError:
-            pass
-    raise ValidationFailed(
-        "date_malformed",
-        f"{key}: {text!r} is not a calendar date written YYYY-MM-DD or YYYYMMDD (e.g. 2024-01-15)",
-        field=key)
 
 
 def _direction(text: str, key: str) -> str:
