@@ -20,18 +20,16 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from api.deps import ContainerDep, FinanceReader, ReadPosition, StatementImporter
-from api.errors import ApiProblem, problem_responses
+from api.errors import problem_responses
 from api.routers.imports import (
     CSV_MEDIA_TYPE,
     ENCODING_LENGTH_MAX,
     OFFSET_MAX,
-    UPLOAD_CHUNK_BYTES,
     XLSX_MEDIA_TYPE,
     imports_dir,
-    safe_file_name,
+    save_upload,
 )
 from infra.bootstrap import Container
-from infra.collection_file import sha256_of
 from infra.finance_reconciliation import (
     STATEMENTS_LIMIT_MAX,
     list_statements,
@@ -152,20 +150,6 @@ class ThreeWayView(BaseModel):
     position: int
 
 
-def _save_upload(upload: UploadFile, folder: FilePath) -> FilePath:
-    path = folder / safe_file_name(upload.filename)
-    size = 0
-    with path.open("wb") as out:
-        while chunk := upload.file.read(UPLOAD_CHUNK_BYTES):
-            size += len(chunk)
-            if size > UPLOAD_BYTES_MAX:
-                raise ApiProblem(413, "upload_too_large",
-                                 f"the file is over {UPLOAD_BYTES_MAX:,} bytes; split the "
-                                 "statement by year or month", field="file")
-            out.write(chunk)
-    return path
-
-
 @router.post("/statements", status_code=201, response_model=StatementSummaryView,
              responses={200: {"model": StatementSummaryView,
                               "description": "The same file was imported before."},
@@ -183,8 +167,8 @@ def upload_statement(
     folder = imports_dir(container)
     work = FilePath(tempfile.mkdtemp(prefix="statement-", dir=folder))
     try:
-        path = _save_upload(file, work)
-        digest = sha256_of(path)
+        path, digest = save_upload(file, work, UPLOAD_BYTES_MAX,
+                                   "split the statement by year or month")
         summary = import_statement(container, path, encoding or None,
                                    rejects_path=folder / f"{digest}.statement-rejects.csv",
                                    imported_by=f"api:{principal.username}")

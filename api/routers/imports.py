@@ -75,19 +75,21 @@ def safe_file_name(name: str | None) -> str:
     return base[-FILE_NAME_LENGTH_MAX:] or FILE_NAME_DEFAULT
 
 
-def save_upload(upload: UploadFile, folder: FilePath) -> tuple[FilePath, str]:
-    """Copy the upload to `folder` in chunks; its path and sha256. Over the limit: 413."""
+def save_upload(upload: UploadFile, folder: FilePath, bytes_max: int | None = None,
+                advice: str = "split the month into several files or import it with `shebao "
+                              "import collections`") -> tuple[FilePath, str]:
+    """Copy the upload to `folder` in chunks; its path and sha256. Over `bytes_max`: 413 with
+    `advice` on what to do (default: this module's limit, read at call time)."""
+    bytes_max = UPLOAD_BYTES_MAX if bytes_max is None else bytes_max
     path = folder / safe_file_name(upload.filename)
     digest = hashlib.sha256()
     size = 0
     with path.open("wb") as out:
         while chunk := upload.file.read(UPLOAD_CHUNK_BYTES):
             size += len(chunk)
-            if size > UPLOAD_BYTES_MAX:
+            if size > bytes_max:
                 raise ApiProblem(413, "upload_too_large",
-                                 f"the file is over {UPLOAD_BYTES_MAX:,} bytes; split the month "
-                                 "into several files or import it with `shebao import "
-                                 "collections`", field="file")
+                                 f"the file is over {bytes_max:,} bytes; {advice}", field="file")
             digest.update(chunk)
             out.write(chunk)
     return path, digest.hexdigest()
