@@ -451,9 +451,12 @@ class LedgerService:
 
     def _suspense_items_of(self, month: ContributionMonth) -> list[SuspenseItem]:
         """The suspense items whose money is in this month's posting (assigned to it)."""
+        candidates = [SuspenseItem.create_id(self.region_code, s) for s in month.serials]
+        # One existence query first: most serials are tax lines that were never held.
+        held = self.store.existing(candidates) if candidates else set()
         found = []
-        for serial in month.serials:
-            item: SuspenseItem | None = self._get(SuspenseItem.create_id(self.region_code, serial))
+        for item_id in candidates:
+            item: SuspenseItem | None = self._get(item_id) if item_id in held else None
             if item is not None and item.assigned_to(str(month.id)):
                 found.append(item)
         return found
