@@ -35,6 +35,7 @@ from api.routers import (
     interest,
     persons,
     suspense,
+    trace,
 )
 from infra.blob_store import BLOB_BYTES_MAX
 from infra.bootstrap import Container
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
         bytes_max_by_suffix={
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
-                   imports, suspense, finance, arrears, backpayments, cases, integrity):
+                   imports, suspense, finance, arrears, backpayments, cases, integrity,
+                   trace):
         app.include_router(module.router, prefix=API_PREFIX)
 
     default_openapi = app.openapi

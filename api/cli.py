@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -936,6 +937,87 @@ def verify_command(
               f"({report['events_per_second'] or 0:,}/s), chain head {report['chain_head']}")
     if result.status != "ok":
         raise typer.Exit(3)
+
+
+@app.command("trace")
+def trace_command(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help=(
+        "fund:<insurance>, personal:<person id>:<insurance>, clearing:tax, suspense, "
+        "bank:payout …"))],
+    date_from: Annotated[str | None, typer.Option("--from", help="First ledger day (CST), "
+                                                  "YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last ledger day.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                  help="Write every entry as CSV here.")] = None,
+    show: Annotated[int, typer.Option(min=0, help="Entries to print (all go to --csv).")] = 50,
+) -> None:
+    """资金追溯: every event that touched an account in the span, from the log, with the running
+    balance, user, case, signers, materials and import file. Exit status 3 when the trace does
+    not tie to the read models."""
+    from infra.trace import csv_lines
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        trace = c.tracer.account(account, date_from, date_to)
+        table = Table("position", "day", "event", "period", "debit", "credit", "balance",
+                      "actor", "case / source")
+        shown: list[Any] = []  # the table shows the first `show`; the CSV takes all
+
+        def keep(entries: Iterator[Any]) -> Iterator[Any]:
+            for e in entries:
+                if len(shown) < show:
+                    shown.append(e)
+                yield e
+
+        trace.entries = keep(trace.entries)
+        if csv_path is None:
+            for _ in trace.entries:
+                pass
+        else:
+            with csv_path.open("w", encoding="utf-8", newline="") as f, Progress(
+                    TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True) as bar:
+                task = bar.add_task("entries", total=None)
+                for chunk in csv_lines(trace):
+                    f.write(chunk)
+                    bar.update(task, completed=trace.count)
+    for e in shown:
+        table.add_row(str(e.position), e.day, e.event, e.period or "",
+                      fen_to_yuan_text(e.debit_fen), fen_to_yuan_text(e.credit_fen),
+                      fen_to_yuan_text(e.balance_fen or 0), e.actor or "",
+                      e.case_item or e.source or "")
+    out.print(table)
+    out.print(f"{trace.account} {trace.date_from} … {trace.date_to}: opening "
+              f"{fen_to_yuan_text(trace.opening_balance_fen)}, debits "
+              f"{fen_to_yuan_text(trace.debit_fen)}, credits {fen_to_yuan_text(trace.credit_fen)}"
+              f", closing {fen_to_yuan_text(trace.closing_balance_fen or 0)} in {trace.count:,} "
+              f"entries; ties with the read models: {trace.ties}")
+    if csv_path is not None:
+        out.print(f"written to {csv_path}")
+    if not trace.ties:
+        raise typer.Exit(3)
+
+
+@app.command("history")
+def history_command(
+    ctx: typer.Context,
+    id_number: Annotated[str, typer.Argument(help="Resident ID number.")],
+) -> None:
+    """A person's whole history across insurances: every event of their registration, months,
+    interest years, back-payments, cases, suspense items and benefits, with the fen each put
+    on their accounts and the pooled funds."""
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        person_id = str(c.ledger.person(id_number).id)
+        entries = c.tracer.person_history(person_id)
+    table = Table("position", "day", "event", "period", "amounts", "actor", "case / source")
+    for e in entries:
+        amounts = ", ".join(f"{a.replace(person_id, '*')} {fen_to_yuan_text(f)}"
+                            for a, f in e.amounts.items())
+        table.add_row(str(e.position), e.day, e.event, e.period or "", amounts, e.actor or "",
+                      e.case_item or e.source or "")
+    out.print(table)
 
 
 def main() -> None:

@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # reconciler records the tax bureau's collection of it.
     "assess_backpay":       ("reviewer",),
     "collect_backpay":      ("reconciler",),
+    # 资金追溯: an account's events with who stood behind them, a person's whole history.
+    "trace":                ("auditor", "director", "reviewer", "reconciler"),
 }
 assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
 
@@ -110,6 +112,7 @@ SuspenseDecider = Annotated[Principal, Depends(allowed("decide_suspense"))]
 SuspenseReader = Annotated[Principal, Depends(allowed("read_suspense"))]
 BackPayAssessor = Annotated[Principal, Depends(allowed("assess_backpay"))]
 BackPayCollector = Annotated[Principal, Depends(allowed("collect_backpay"))]
+Tracer = Annotated[Principal, Depends(allowed("trace"))]
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key",

@@ -257,7 +257,8 @@ class PersonView(BaseModel):
     id_number: str
     name: str
     sex: str = Field(json_schema_extra={"enum": ["M", "F"]})
-    birth_date: date
+    birth_date: date | None = Field(description="None for a role that sees personal data "
+                                                "masked (it would give the ID number back).")
     registered_on: date
     employments: list[EmploymentSpell]
     bases: list[YearBase] = Field(description="Declared bases, by year.")
@@ -294,6 +295,7 @@ class AccountView(Page):
     person_id: str
     insurance: str
     as_of: date | None
+    known_at: str | None = Field(default=None, description="Recorded-time bound (UTC) applied.")
     balance_fen: int
     by_kind_fen: dict[str, int]
     entries: list[AccountEntry]

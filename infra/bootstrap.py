@@ -14,6 +14,7 @@ from infra.queries import Queries
 from infra.settings import Settings
 from infra.staff_service import StaffService
 from infra.store import Store
+from infra.trace import Tracer
 from infra.views_db import ViewsDb
 
 
@@ -27,6 +28,7 @@ class Container:
     ledger: LedgerService
     queries: Queries
     staff: StaffService
+    tracer: Tracer
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Container:
@@ -37,7 +39,7 @@ class Container:
         runner = ProjectionRunner(store, views)
         runner.chain = ChainKeeper(store, views)
         return cls(settings, policy, store, views, runner, LedgerService(store, policy),
-                   Queries(views), StaffService(store))
+                   Queries(views), StaffService(store), Tracer(store, views))
 
     def close(self) -> None:
         self.runner.stop()

@@ -11,7 +11,7 @@ rejected or withdrawn."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, BinaryIO
 from uuid import UUID
 
@@ -27,14 +27,14 @@ from infra.bootstrap import Container
 from infra.case_effects import EFFECTS, check_payload
 from infra.catalogue_loader import default_calendar, default_catalogue
 from infra.ledger_service import CommandResult, Decision, LedgerService, UnitOfWork
+from projections.fund_movements import LEDGER_TIMEZONE
 
 NAME_LENGTH_MAX = 200
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def business_today() -> date:
     """Today at the bureau (China Standard Time), whatever the server's zone."""
-    return datetime.now(CHINA_STANDARD_TIME).date()
+    return datetime.now(LEDGER_TIMEZONE).date()
 
 
 @dataclass(frozen=True)

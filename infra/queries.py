@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -11,6 +12,18 @@ import orjson
 from domain.journal import is_credit_normal
 from domain.policy import PENSION
 from infra.views_db import ViewsDb
+from projections.fund_movements import LEDGER_TIMEZONE
+
+KNOWN_NOW = "9999"  # sorts after every recorded time
+
+
+def recorded_time(moment: datetime) -> str:
+    """A moment as the read models' `recorded_at` text (UTC, microseconds), so that
+    `recorded_at <= recorded_time(T)` is "known at T" by plain text comparison. A naive moment
+    is China Standard Time (the bureau's clock)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LEDGER_TIMEZONE)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class Queries:
@@ -18,32 +31,40 @@ class Queries:
         self.views = views
 
     def account_balance(self, person_id: str, as_of: str | None = None,
-                        insurance: str = PENSION) -> dict[str, Any]:
-        """Personal account balance, now or as of an effective date (YYYY-MM-DD)."""
+                        insurance: str = PENSION, known_at: str | None = None
+                        ) -> dict[str, Any]:
+        """Personal account balance, now or as of an effective date (YYYY-MM-DD), with what
+        was recorded by now or by `known_at` (`recorded_before`): bitemporal."""
         sql = ("SELECT kind, COALESCE(SUM(amount_fen), 0), COUNT(*) FROM person_account_entries"
                " WHERE person_id = ? AND insurance = ?")
         params: list[Any] = [person_id, insurance]
         if as_of:
             sql += " AND effective_date <= ?"
             params.append(as_of)
+        if known_at:
+            sql += " AND recorded_at <= ?"
+            params.append(known_at)
         sql += " GROUP BY kind"
         by_kind = {str(kind): int(total) for kind, total, _n in self.views.query(sql, params)}
         return {
             "person_id": person_id,
             "insurance": insurance,
             "as_of": as_of,
+            "known_at": known_at,
             "balance_fen": sum(by_kind.values()),
             "by_kind_fen": by_kind,
         }
 
     def account_entries(self, person_id: str, insurance: str = PENSION,
                         limit: int = 500, offset: int = 0,
-                        as_of: str | None = None) -> list[dict[str, Any]]:
+                        as_of: str | None = None, known_at: str | None = None
+                        ) -> list[dict[str, Any]]:
         rows = self.views.query(
             "SELECT effective_date, period, kind, amount_fen, position, recorded_at"
             " FROM person_account_entries WHERE person_id = ? AND insurance = ?"
-            " AND effective_date <= ? ORDER BY effective_date, position LIMIT ? OFFSET ?",
-            (person_id, insurance, as_of or "9999-12-31", limit, offset),
+            " AND effective_date <= ? AND recorded_at <= ?"
+            " ORDER BY effective_date, position LIMIT ? OFFSET ?",
+            (person_id, insurance, as_of or "9999-12-31", known_at or KNOWN_NOW, limit, offset),
         )
         return [
             {"effective_date": d, "period": p, "kind": k, "amount_fen": int(a),
@@ -51,13 +72,13 @@ class Queries:
             for d, p, k, a, pos, r in rows
         ]
 
-    def history(self, person_id: str, limit: int = 500, offset: int = 0
-                ) -> list[dict[str, Any]]:
+    def history(self, person_id: str, limit: int = 500, offset: int = 0,
+                known_at: str | None = None) -> list[dict[str, Any]]:
         rows = self.views.query(
             "SELECT period, kind, employer_code, employer_fen, individual_fen, account_fen,"
             " lines, position, recorded_at FROM contribution_history WHERE person_id = ?"
-            " ORDER BY period, position LIMIT ? OFFSET ?",
-            (person_id, limit, offset),
+            " AND recorded_at <= ? ORDER BY period, position LIMIT ? OFFSET ?",
+            (person_id, known_at or KNOWN_NOW, limit, offset),
         )
         return [
             {"period": p, "kind": k, "employer_code": e, "employer_fen": int(ef),

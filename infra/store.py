@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -27,6 +27,18 @@ LEDGER_NAME = "Ledger"
 PG_EVENTS_TABLE = "ledger_events"
 SQLITE_EVENTS_TABLE = "stored_events"
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
+
+
+class LoggedEvent(NamedTuple):
+    """A stored event read back for a trace or a history: its place in the log, its aggregate
+    and version, and its state as plain JSON values."""
+
+    position: int
+    type_name: str  # e.g. "ContributionMonth.Posted"
+    state: dict[str, Any]
+    recorded_at: str  # ISO 8601, UTC
+    originator_id: str  # 32 hex digits
+    version: int
 
 
 class Ledger(Application[UUID]):
@@ -227,6 +239,80 @@ class Store:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(sql, params)
             return [(r[0], r[1], r[2], r[3]) for r in curs.fetchall()]
+
+    def events_at(self, positions: Iterable[int]) -> list[LoggedEvent]:
+        """The stored events at these notification ids, decoded, in notification order."""
+        wanted = sorted(set(positions))
+        found: list[LoggedEvent] = []
+        chunk = 500
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i : i + chunk]
+            marks = ",".join(["%s" if self.is_postgres else "?"] * len(part))
+            column = self.position_column
+            found.extend(self._logged(self._select(
+                f"SELECT {column}, originator_id, originator_version, topic, state"
+                f" FROM {self._events_table} WHERE {column} IN ({marks}) ORDER BY {column}",
+                part)))
+        return found
+
+    def events_of(self, originator_ids: Iterable[UUID]) -> list[LoggedEvent]:
+        """Every stored event of these aggregates, decoded, in notification order."""
+        wanted = list(dict.fromkeys(originator_ids))
+        found: list[LoggedEvent] = []
+        chunk = 500
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i : i + chunk]
+            column = self.position_column
+            params: list[Any]
+            if self.is_postgres:
+                where, params = "originator_id = ANY(%s)", [part]
+            else:
+                where = f"originator_id IN ({','.join('?' * len(part))})"
+                params = [u.hex for u in part]
+            found.extend(self._logged(self._select(
+                f"SELECT {column}, originator_id, originator_version, topic, state"
+                f" FROM {self._events_table} WHERE {where}", params)))
+        return sorted(found, key=lambda e: e.position)
+
+    def events_between(self, first: int, last: int, topics: Sequence[str],
+                       batch_rows: int = 5000) -> Iterator[LoggedEvent]:
+        """Stored events with first <= notification id <= last and one of `topics`, decoded,
+        in notification order; pages of `batch_rows`, so memory does not grow with the range."""
+        column = self.position_column
+        mark = "%s" if self.is_postgres else "?"
+        sql = (f"SELECT {column}, originator_id, originator_version, topic, state"
+               f" FROM {self._events_table} WHERE {column} > {mark} AND {column} <= {mark}"
+               f" AND topic IN ({','.join([mark] * len(topics))})"
+               f" ORDER BY {column} LIMIT {int(batch_rows)}")
+        after = first - 1
+        while True:
+            rows = self._select(sql, [after, last, *topics])
+            if not rows:
+                return
+            yield from self._logged(rows)
+            after = int(rows[-1][0])
+
+    def _select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.is_postgres:
+            from psycopg.rows import tuple_row
+
+            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row
+                                                                      ) as curs:
+                curs.execute(sql, params, binary=True)
+                rows: list[tuple[Any, ...]] = curs.fetchall()
+                conn.commit()
+            return rows
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(sql, params)
+            return [tuple(r) for r in curs.fetchall()]
+
+    def _logged(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[LoggedEvent]:
+        decode = self.decode_state
+        for position, originator, version, topic, data in rows:
+            state = decode(bytes(data))
+            yield LoggedEvent(
+                int(position), topic.split(":", 1)[1], state, state["timestamp"]["_data_"],
+                originator if type(originator) is str else originator.hex, int(version))
 
     # -- bulk append -----------------------------------------------------------------------
 

@@ -11,6 +11,20 @@ from projections.base import EventRecord, Projection, ViewCursor
 
 TABLE = "fund_balances"
 
+# Every event type that carries a journal (a test checks that none is missing).
+JOURNAL_EVENT_TYPES = (
+    "ContributionMonth.Posted",
+    "ContributionMonth.Reposted",
+    "ContributionMonth.Supplemented",
+    "ContributionMonth.Reversed",
+    "InterestYear.Credited",
+    "InterestYear.Recomputed",
+    "BackPayment.Collected",
+    "SchemeLink.Linked",
+    "SuspenseItem.Held",
+    "SuspenseItem.Refunded",
+)
+
 
 def bucket(account: str) -> str:
     if account.startswith("personal:"):
@@ -22,19 +36,7 @@ class FundBalances(Projection):
     name = "fund_balances"
     version = 1
     tables = (TABLE,)
-    # Every event type that carries a journal (a test checks that none is missing).
-    event_types = (
-        "ContributionMonth.Posted",
-        "ContributionMonth.Reposted",
-        "ContributionMonth.Supplemented",
-        "ContributionMonth.Reversed",
-        "InterestYear.Credited",
-        "InterestYear.Recomputed",
-        "BackPayment.Collected",
-        "SchemeLink.Linked",
-        "SuspenseItem.Held",
-        "SuspenseItem.Refunded",
-    )
+    event_types = JOURNAL_EVENT_TYPES
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"

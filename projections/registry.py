@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from projections.access_log import AccessLog
+from projections.account_days import AccountDays
 from projections.accounts import PersonalAccounts
 from projections.backpayments import BackPayments
 from projections.base import Projection
@@ -22,4 +24,4 @@ def all_projections() -> list[Projection]:
     return [PersonalAccounts(), ContributionHistory(), FundBalances(), PersonBases(),
             ImportLines(), SuspenseItems(), Employments(),
             FinanceStatements(), FundMovements(), InterestYears(),
-            BackPayments(), Cases(), Digests()]
+            BackPayments(), Cases(), Digests(), AccountDays(), AccessLog()]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -19,6 +20,7 @@ from api.schemas import (
     IsoDate,
 )
 from domain.policy import PENSION
+from infra.queries import recorded_time
 
 OFFSET_MAX = 10_000_000
 
@@ -28,6 +30,10 @@ router = APIRouter(prefix="/persons/{id_number}", tags=["accounts"],
 IdNumberPath = Annotated[str, Path(max_length=32, description="Resident ID number.")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)]
 Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX)]
+KnownAt = Annotated[datetime | None, Query(description=(
+    "Bitemporal: count only what was recorded by this time (ISO 8601; without an offset China "
+    "Standard Time). With `as_of`: the balance as of that date as it was known then; a "
+    "back-payment recorded later changes the balance known now, not this one."))]
 
 
 def next_offset(offset: int, limit: int, page_rows: int) -> int | None:
@@ -40,14 +46,18 @@ def get_account(
     as_of: Annotated[IsoDate | None, Query(
         description="Balance as of this effective date; default: everything.")] = None,
     insurance: Annotated[str, Query(max_length=8, description="Insurance code.")] = PENSION,
+    known_at: KnownAt = None,
     limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0,
 ) -> AccountView:
-    """Balance of the personal account (as of a date) and its entries, oldest first."""
+    """Balance of the personal account (as of a date, as known at a time) and its entries,
+    oldest first."""
     person_id = str(container.ledger.person(id_number).id)
     container.policy.insurance(insurance, "insurance")
     day = as_of.isoformat() if as_of else None
-    balance = container.queries.account_balance(person_id, day, insurance)
-    rows = container.queries.account_entries(person_id, insurance, limit, offset, as_of=day)
+    known = recorded_time(known_at) if known_at else None
+    balance = container.queries.account_balance(person_id, day, insurance, known_at=known)
+    rows = container.queries.account_entries(person_id, insurance, limit, offset, as_of=day,
+                                             known_at=known)
     return AccountView(
         **balance, entries=[AccountEntry.model_validate(e) for e in rows], limit=limit,
         offset=offset, position=position, next_offset=next_offset(offset, limit, len(rows)),
@@ -57,10 +67,11 @@ def get_account(
 @router.get("/contributions", response_model=HistoryPageView)
 def get_contributions(id_number: IdNumberPath, principal: Reader, container: ContainerDep,
                       position: ReadPosition, limit: Limit = PAGE_LIMIT_DEFAULT,
-                      offset: Offset = 0) -> HistoryPageView:
-    """Postings and reversals of the person's months, by period."""
+                      offset: Offset = 0, known_at: KnownAt = None) -> HistoryPageView:
+    """Postings and reversals of the person's months, by period (as known at a time)."""
     person_id = str(container.ledger.person(id_number).id)
-    rows = container.queries.history(person_id, limit, offset)
+    rows = container.queries.history(person_id, limit, offset,
+                                     known_at=recorded_time(known_at) if known_at else None)
     return HistoryPageView(
         person_id=person_id, items=[HistoryItem.model_validate(r) for r in rows], limit=limit,
         offset=offset, next_offset=next_offset(offset, limit, len(rows)), position=position,
