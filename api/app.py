@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.deps import acting_user
 from api.errors import install_handlers, problem, problems_as_problem_json
 from api.routers import (
     accounts,
@@ -89,7 +90,9 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
     for module in (health, employers, persons, accounts, contributions, funds, interest,
                    imports, suspense, finance, arrears, backpayments, cases, integrity,
                    trace):
-        app.include_router(module.router, prefix=API_PREFIX)
+        # Every route but health needs a user, whom the events of its commands record.
+        dependencies = [] if module is health else [Depends(acting_user)]
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=dependencies)
 
     default_openapi = app.openapi
 

@@ -3,7 +3,7 @@ the Idempotency-Key header, and read-your-writes waits on the read models."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import ApiProblem
 from domain.staff import ROLES
 from infra.bootstrap import Container
+from infra.ledger_service import LedgerService
 from infra.staff_service import Principal
 
 ADMIN_ROLE = "admin"  # allowed everywhere
@@ -74,6 +75,16 @@ def current_principal(
                          "ask an administrator for a new token",
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return principal
+
+
+async def acting_user(principal: Annotated[Principal, Depends(current_principal)]
+                      ) -> AsyncIterator[None]:
+    """Every event a command saves during this request carries the acting user in its meta
+    (infra/ledger_service.py `acting`). Async on purpose: set in the request's own task, the
+    context reaches the endpoint's worker thread (which gets a copy of it) and no other
+    request."""
+    with LedgerService.acting(principal.username):
+        yield
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Principal]:

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.settings import Settings
-from tests.e2e.test_api import auth, ok, problem
+from tests.e2e.test_api import auth, ok, problem, register
 from tests.e2e.test_import_api import container_of
-from tests.helpers import seed_region
+from tests.helpers import make_credit_code, make_id_number, seed_region
 
 ACCOUNT_FEN_PER_MONTH = 80_000  # 8% of the seed wage 10,000.00
 
@@ -79,3 +79,26 @@ def test_an_auditor_traces_accounts_and_a_person(settings: Settings) -> None:
         history_then = ok(client.get(f"/v1/persons/{number}/contributions",
                                      params={"known_at": known_then}, headers=reader))
         assert [i["period"] for i in history_then["items"]] == ["2023-01", "2023-02", "2023-04"]
+
+
+def test_every_api_command_records_its_user(settings: Settings) -> None:
+    with TestClient(create_app(settings, follow=False)) as client:
+        teller = auth(client, "teller9", "teller")
+        reviewer = auth(client, "reviewer9", "reviewer")
+        auditor = auth(client, "auditor9", "auditor")
+        person, employer = make_id_number(77), make_credit_code(77)
+        register(client, teller, person, employer)
+        ok(client.post("/v1/contributions", headers=teller,
+                       json={"id_number": person, "employer_code": employer,
+                             "period": "2024-01"}), 201)
+        ok(client.post(f"/v1/contributions/{person}/2024-01/reversal", headers=reviewer,
+                       json={"reason": "基数有误"}))
+        container_of(client).runner.catch_up()
+        history = ok(client.get(f"/v1/persons/{person}/trace", headers=auditor))["items"]
+        actors = {(i["event"], i["actor"], i["command"]) for i in history}
+        assert ("Person.Registered", "teller9", "register_person") in actors
+        assert ("Person.BaseDeclared", "teller9", "declare_base") in actors
+        assert ("ContributionMonth.Posted", "teller9", "post_contribution") in actors
+        assert ("ContributionMonth.Reversed", "reviewer9", "reverse_contribution") in actors
+        # one request's user never leaks into another's events
+        assert all(i["actor"] in ("teller9", "reviewer9") for i in history)
