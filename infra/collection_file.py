@@ -30,12 +30,11 @@ from domain.collection import (
     map_header,
     parse_line,
 )
-from domain.errors import ValidationFailed
 from domain.policy import PolicyTables
 from infra.tabular_file import (
-    Row,
+    Table,
     TabularFileError,
-    is_blank_row,
+    data_rows,
     neutralize_formula,
     open_table,
 )
@@ -72,7 +71,7 @@ def read_collection_file(
     `encoding` overrides the detection (strict UTF-8, else GB18030; UTF-16 by its BOM)."""
     path = Path(path)
     table = open_table(path, encoding, error=CollectionFileError)
-    yield from _items(path, table.rows, policy, check_width=table.is_csv)
+    yield from _items(path, table, policy)
 
 
 def sha256_of(path: Path | str) -> str:
@@ -109,47 +108,21 @@ def write_rejects_csv(errors: Iterable[LineErrors | LineError], out_path: Path |
 # -- lines to items ------------------------------------------------------------------------------
 
 
-def _items(
-    path: Path,
-    rows: Iterator[Row],
-    policy: PolicyTables,
-    *,
-    check_width: bool,
-) -> Iterator[CollectionItem]:
-    positions: dict[str, int] | None = None
-    width = 0
+def _items(path: Path, table: Table, policy: PolicyTables) -> Iterator[CollectionItem]:
     first_line_of_serial: dict[str, int] = {}
-    lines = 0
-    for line_no, cells in rows:
-        if is_blank_row(cells):
-            continue
-        if positions is None:
-            try:
-                positions = map_header(["" if c is None else str(c) for c in cells])
-            except ValidationFailed as e:
-                raise CollectionFileError(path, f"line {line_no}: {e.message}", code=e.code) from e
-            width = len(cells)
-            continue
-        lines += 1
-        if lines > COLLECTION_LINES_MAX:
-            raise CollectionFileError(
-                path, f"has more than {COLLECTION_LINES_MAX:,} data lines; split it by month or "
-                "insurance", code="collection_file_too_long")
+    for row in data_rows(path, table, map_header, lines_max=COLLECTION_LINES_MAX, too_long=(
+            "collection_file_too_long", "split it by month or insurance"),
+            error=CollectionFileError):
+        line_no = row.line_no
         raw: dict[str, str] = {}
         faults: dict[str, tuple[str, str]] = {}
-        for key, position in positions.items():
-            value = cells[position] if position < len(cells) else None
-            raw[key], fault = _cell_text(key, value)
+        for key in row.positions:
+            raw[key], fault = _cell_text(key, row.cell(key))
             if fault is not None:
                 faults[key] = fault
-        if check_width and (
-            len(cells) < width or any(str(c).strip() for c in cells[width:])
-        ):
+        if row.width_differs:
             yield LineErrors(line_no, raw, (LineError(
-                line_no, "line", "column_count",
-                f"line has {len(cells)} columns where the header has {width}: the line is cut "
-                "short, or a value holds an unquoted separator; put values with commas in quotes",
-                raw),))
+                line_no, "line", "column_count", row.width_message(), raw),))
             continue
         result = parse_line(line_no, raw, policy, faults or None)
         errors = [] if isinstance(result, CollectionLine) else result

@@ -81,10 +81,12 @@ class ImportSummary:
 
 def import_collections(c: Container, path: Path, encoding: str | None = None,
                        rejects_path: Path | None = None, imported_by: str = "cli",
-                       progress: Progress | None = None) -> ImportSummary:
+                       progress: Progress | None = None, sha256: str | None = None
+                       ) -> ImportSummary:
     report = progress or (lambda stage, n: None)
     region = c.settings.region_code
-    digest = sha256_of(path)
+    # The API hashed the upload while saving it; the CLI has the file only.
+    digest = sha256 or sha256_of(path)
     batch_id = ImportBatch.create_id(region, digest)
     summary = ImportSummary(path.name, digest, str(batch_id))
     existing = c.store.existing([batch_id])

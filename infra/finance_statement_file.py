@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain.collection import LineError, LineErrors
-from domain.errors import ValidationFailed
 from domain.finance_statement import (
     STATEMENT_COLUMNS,
     STATEMENT_LINES_MAX,
@@ -28,7 +27,7 @@ from domain.finance_statement import (
 )
 from domain.policy import PolicyTables
 from infra.collection_file import CollectionFileError
-from infra.tabular_file import Row, is_blank_row, neutralize_formula, open_table
+from infra.tabular_file import Table, data_rows, neutralize_formula, open_table
 
 REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
 _REJECT_JOIN = " | "
@@ -42,38 +41,19 @@ def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | 
     caller must then discard what it already got."""
     path = Path(path)
     table = open_table(path, encoding, error=CollectionFileError)
-    yield from _items(path, table.rows, policy, check_width=table.is_csv)
+    yield from _items(path, table, policy)
 
 
-def _items(path: Path, rows: Iterator[Row], policy: PolicyTables, *, check_width: bool
-           ) -> Iterator[StatementItem]:
-    positions: dict[str, int] | None = None
-    width = 0
+def _items(path: Path, table: Table, policy: PolicyTables) -> Iterator[StatementItem]:
     first_line_of: dict[tuple[str, str, str], int] = {}
-    lines = 0
-    for line_no, cells in rows:
-        if is_blank_row(cells):
-            continue
-        if positions is None:
-            try:
-                positions = map_statement_header(["" if c is None else str(c) for c in cells])
-            except ValidationFailed as e:
-                raise CollectionFileError(path, f"line {line_no}: {e.message}", code=e.code) from e
-            width = len(cells)
-            continue
-        lines += 1
-        if lines > STATEMENT_LINES_MAX:
-            raise CollectionFileError(
-                path, f"has more than {STATEMENT_LINES_MAX:,} data lines; split the statement "
-                "by year or month", code="statement_too_long")
-        raw = {key: _cell_text(cells[position] if position < len(cells) else None)
-               for key, position in positions.items()}
-        if check_width and (len(cells) < width or any(str(c).strip() for c in cells[width:])):
+    for row in data_rows(path, table, map_statement_header, lines_max=STATEMENT_LINES_MAX,
+                         too_long=("statement_too_long", "split the statement by year or month"),
+                         error=CollectionFileError):
+        line_no = row.line_no
+        raw = {key: _cell_text(row.cell(key)) for key in row.positions}
+        if row.width_differs:
             yield LineErrors(line_no, raw, (LineError(
-                line_no, "line", "column_count",
-                f"line has {len(cells)} columns where the header has {width}: the line is cut "
-                "short, or a value holds an unquoted separator; put values with commas in quotes",
-                raw),))
+                line_no, "line", "column_count", row.width_message(), raw),))
             continue
         result = parse_statement_line(line_no, raw, policy)
         if isinstance(result, StatementLine):

@@ -49,10 +49,11 @@ class StatementSummary:
 
 
 def import_statement(c: Container, path: Path, encoding: str | None = None,
-                     rejects_path: Path | None = None, imported_by: str = "cli"
-                     ) -> StatementSummary:
+                     rejects_path: Path | None = None, imported_by: str = "cli",
+                     sha256: str | None = None) -> StatementSummary:
     region = c.settings.region_code
-    digest = sha256_of(path)
+    # The API hashed the upload while saving it; the CLI has the file only.
+    digest = sha256 or sha256_of(path)
     statement_id = FinanceStatement.create_id(region, digest)
     summary = StatementSummary(path.name, digest, str(statement_id))
     if c.store.existing([statement_id]):

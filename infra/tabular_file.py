@@ -25,7 +25,7 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -97,6 +97,61 @@ def open_table(
             path, "is neither a CSV text file nor an XLSX workbook (it contains NUL bytes)",
             code="collection_file_format")
     return Table(_csv_rows(path, codec, error), is_csv=True)
+
+
+class DataRow(NamedTuple):
+    """A data line of a file with a header: its line number, its cells, the header's column
+    positions, and whether its width differs from the header's (decided for CSV only, see
+    `Table.is_csv`)."""
+
+    line_no: int
+    cells: Sequence[object]
+    positions: dict[str, int]
+    header_width: int
+    width_differs: bool
+
+    def cell(self, key: str) -> object:
+        position = self.positions[key]
+        return self.cells[position] if position < len(self.cells) else None
+
+    def width_message(self) -> str:
+        return (f"line has {len(self.cells)} columns where the header has {self.header_width}: "
+                "the line is cut short, or a value holds an unquoted separator; put values with "
+                "commas in quotes")
+
+
+def data_rows(
+    path: Path,
+    table: Table,
+    map_header: Callable[[list[str]], dict[str, int]],
+    *,
+    lines_max: int,
+    too_long: tuple[str, str],
+    error: type[TabularFileError] = TabularFileError,
+) -> Iterator[DataRow]:
+    """The data lines of a file whose first non-blank row is its header: blank rows skipped,
+    the header mapped by `map_header` (its ValidationFailed refuses the file at its line),
+    more than `lines_max` data lines refused with `too_long` = (code, what to do)."""
+    positions: dict[str, int] | None = None
+    width = 0
+    lines = 0
+    for line_no, cells in table.rows:
+        if is_blank_row(cells):
+            continue
+        if positions is None:
+            try:
+                positions = map_header(["" if c is None else str(c) for c in cells])
+            except ValidationFailed as e:
+                raise error(path, f"line {line_no}: {e.message}", code=e.code) from e
+            width = len(cells)
+            continue
+        lines += 1
+        if lines > lines_max:
+            code, advice = too_long
+            raise error(path, f"has more than {lines_max:,} data lines; {advice}", code=code)
+        differs = table.is_csv and (
+            len(cells) < width or any(str(c).strip() for c in cells[width:]))
+        yield DataRow(line_no, cells, positions, width, differs)
 
 
 def detect_encoding(head: bytes, complete: bool) -> str:

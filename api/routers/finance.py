@@ -171,7 +171,8 @@ def upload_statement(
                                    "split the statement by year or month")
         summary = import_statement(container, path, encoding or None,
                                    rejects_path=folder / f"{digest}.statement-rejects.csv",
-                                   imported_by=f"api:{principal.username}")
+                                   imported_by=f"api:{principal.username}",
+                                   sha256=digest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if summary.already_imported:

@@ -117,7 +117,7 @@ def upload_collections(
         summary = import_collections(
             container, path, encoding or None,
             rejects_path=folder / f"{digest}.rejects.csv",
-            imported_by=f"api:{principal.username}")
+            imported_by=f"api:{principal.username}", sha256=digest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if summary.already_imported:
