@@ -19,10 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import console
 from api.deps import acting_user
 from api.errors import install_handlers, problem, problems_as_problem_json
 from api.routers import (
+    access_log,
     accounts,
+    alerts,
     arrears,
     backpayments,
     cases,
@@ -35,6 +38,8 @@ from api.routers import (
     integrity,
     interest,
     persons,
+    reports,
+    statements,
     suspense,
     trace,
 )
@@ -89,10 +94,12 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
                    imports, suspense, finance, arrears, backpayments, cases, integrity,
-                   trace):
+                   trace, access_log, alerts, statements, reports):
         # Every route but health needs a user, whom the events of its commands record.
         dependencies = [] if module is health else [Depends(acting_user)]
         app.include_router(module.router, prefix=API_PREFIX, dependencies=dependencies)
+    app.include_router(statements.public_router, prefix=API_PREFIX)  # statement verification
+    console.install(app)  # the web console (经办管理台) under /console
 
     default_openapi = app.openapi
 

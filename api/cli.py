@@ -94,7 +94,10 @@ def serve(
 
     settings = settings_of(ctx)
     console.print(f"store: {settings.describe()}; API on http://{host}:{port}/docs")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # No line per request: it would print the path, which holds the ID number of the person
+    # read (the access log, 查询留痕, records reads masked), and it costs on every request.
+    # http and loop stay "auto": httptools and uvloop, dependencies of the project.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command()
@@ -162,6 +165,8 @@ def projections_status(ctx: typer.Context) -> None:
         table = Table("projection", "position", "behind")
         for name, position in c.runner.positions().items():
             table.add_row(name, str(position), str(head - position))
+        monitored = c.risk_monitor.position()
+        table.add_row("(risk monitor)", str(monitored), str(head - monitored))
         out.print(table)
 
 
@@ -1018,6 +1023,320 @@ def history_command(
         table.add_row(str(e.position), e.day, e.event, e.period or "", amounts, e.actor or "",
                       e.case_item or e.source or "")
     out.print(table)
+
+
+@app.command("access-log")
+def access_log_command(
+    ctx: typer.Context,
+    person: Annotated[str | None, typer.Option(
+        "--person", help="The person's ID number or internal id.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Staff username.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First CST day, "
+                                                  "YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last CST day.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", dir_okay=False,
+                                                  help="Write every entry as CSV here.")] = None,
+    show: Annotated[int, typer.Option(min=0, max=1000,
+                                      help="Entries to print (all go to --csv).")] = 50,
+) -> None:
+    """查询留痕: staff reads of persons' records through the API, newest first — who, when
+    (CST), whose record (masked), what and why. This command's own reading is not recorded."""
+    from datetime import date
+
+    filters: dict[str, Any] = {"username": user}
+    if person:  # an ID number has 18 characters, an internal id 36
+        filters["person_id" if len(person.strip()) == 36 else "id_number"] = person.strip()
+    for key, text, option in (("start", date_from, "--from"), ("end", date_to, "--to")):
+        try:
+            filters[key] = date.fromisoformat(text) if text else None
+        except ValueError:
+            console.print(f"[red]{option} {text!r} is not a date written YYYY-MM-DD[/red]")
+            raise typer.Exit(2) from None
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        log = c.access_log
+        entries = log.entries(**filters, limit=max(show, 1))
+        table = Table("position", "accessed at (CST)", "user", "roles", "ID number", "name",
+                      "resource", "target", "reason", "note")
+        for e in entries[:show]:
+            table.add_row(str(e["position"]), e["accessed_at"], e["username"],
+                          ",".join(e["roles"]), e["id_number_masked"], e["name_masked"],
+                          e["resource"], e["target"],
+                          f"{e['reason_code']} {e['reason_name_zh']}", e["note"])
+        out.print(table)
+        if csv_path is not None:
+            with Progress(TextColumn("{task.description}"), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=True) as bar:
+                task = bar.add_task("entries", total=None)
+                written = log.write_csv(csv_path, lambda n: bar.update(task, completed=n),
+                                        **filters)
+            out.print(f"{written:,} entries written to {csv_path}")
+
+
+
+# -- risk monitoring (风险监控) -----------------------------------------------------------------
+
+persons_app = typer.Typer(no_args_is_help=True, help="Insured persons: death registration.")
+app.add_typer(persons_app, name="persons")
+alerts_app = typer.Typer(no_args_is_help=True, help="Risk alerts (风险预警): list, show, "
+                         "acknowledge, close; the rules; re-evaluate the log.")
+app.add_typer(alerts_app, name="alerts")
+ALERT_LIST_MAX = 1000
+
+
+def _permitted_user(c: Any, username: str, action: str) -> str:
+    """The staff user acting from the command line, if their roles allow `action` (as the
+    API's PERMISSIONS say)."""
+    from api.deps import ADMIN_ROLE, PERMISSIONS
+
+    principal = c.staff.principal(username)
+    allowed = {*PERMISSIONS[action], ADMIN_ROLE}
+    if allowed.isdisjoint(principal.roles):
+        console.print(f"[red]role_forbidden: {action} needs one of the roles "
+                      f"{', '.join(sorted(allowed))}; {username} has "
+                      f"{', '.join(principal.roles)}[/red]")
+        raise typer.Exit(1)
+    return str(principal.username)
+
+
+@persons_app.command("death")
+def persons_death(
+    ctx: typer.Context,
+    id_number: Annotated[str, typer.Argument(help="The person's ID number.")],
+    date_of_death: Annotated[str, typer.Option("--date", help="Date of death, YYYY-MM-DD.")],
+    evidence: Annotated[str, typer.Option(
+        help="What it is known from (死亡医学证明, 户籍注销 …).")],
+    acting: Annotated[str, typer.Option("--as", help="The staff user recording it.")],
+) -> None:
+    """死亡登记: record a person's death (once). Postings and pension payments for months
+    after it then raise risk alerts."""
+    with container_of(ctx) as c:
+        username = _permitted_user(c, acting, "register")
+        with c.ledger.acting(username):
+            done = c.ledger.record_death(id_number, date_of_death, evidence)
+    out.print(f"death of {done.result['person_id']} on {done.result['date_of_death']} recorded;"
+              f" position {done.position}")
+
+
+def _print_alert(r: dict[str, Any], position: int | None = None) -> None:
+    out.print(f"alert {r['alert_id']} {r['rule_code']} ({r['rule_name_zh']}, "
+              f"{r['severity_zh']}): {r['status']}"
+              + (f"; position {position}" if position is not None else ""))
+    out.print(f"  {r['summary_zh']}")
+    if r["person_id"]:
+        out.print(f"  person {r['person_id']}")
+    if r["actors"]:
+        out.print(f"  staff: {', '.join(r['actors'])}")
+    if r["acknowledged_by"]:
+        out.print(f"  acknowledged by {r['acknowledged_by']}: {r['acknowledgement_note']}")
+    if r["closed_by"]:
+        out.print(f"  closed by {r['closed_by']}: {r['resolution']}")
+
+
+@alerts_app.command("list")
+def alerts_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="raised, acknowledged or closed")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only this rule's alerts.")] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number",
+                                                  help="Only alerts about this person.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=ALERT_LIST_MAX)] = 100,
+) -> None:
+    """Alerts in the order they were raised (after catching up the monitor)."""
+    from domain import ids
+    from domain.identity import parse_id_number
+    from infra.alert_service import list_alerts, settle
+
+    with container_of(ctx) as c:
+        settle(c)
+        person_id = (str(ids.person_id(c.settings.region_code,
+                                       parse_id_number(id_number).number))
+                     if id_number else None)
+        table = Table("alert", "raised at", "rule", "severity", "status", "summary")
+        for a in list_alerts(c, status, rule, person_id, limit):
+            table.add_row(a["alert_id"], a["raised_at"][:19], a["rule_code"], a["severity_zh"],
+                          a["status"], a["summary_zh"])
+        out.print(table)
+
+
+@alerts_app.command("show")
+def alerts_show(ctx: typer.Context,
+                alert_id: Annotated[str, typer.Argument(help="The alert's id.")]) -> None:
+    """One alert and the events it links to, with who did them."""
+    from domain.risk import actor_of
+    from infra.alert_service import alert_view, get_alert
+
+    with container_of(ctx) as c:
+        view = alert_view(c, get_alert(c, alert_id))
+    _print_alert(view)
+    table = Table("position", "event", "aggregate", "version", "recorded at", "by")
+    for e in view["linked_events"]:
+        state = e["state"] or {}
+        table.add_row(str(e["position"]), e["type"], e["originator_id"], str(e["version"]),
+                      (e["recorded_at"] or "missing")[:19],
+                      actor_of(state.get("meta"), state.get("source")) or "")
+    out.print(table)
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    ctx: typer.Context,
+    alert_id: Annotated[str, typer.Argument(help="The alert's id.")],
+    acting: Annotated[str, typer.Option("--as", help="The auditor acknowledging it.")],
+    note: Annotated[str, typer.Option(help="What is being looked into.")] = "",
+) -> None:
+    """认领: acknowledge an alert (someone is looking into it)."""
+    from infra.alert_service import acknowledge_alert
+
+    with container_of(ctx) as c:
+        done = acknowledge_alert(c, alert_id, _permitted_user(c, acting, "audit_alerts"), note)
+    _print_alert(done.result, done.position)
+
+
+@alerts_app.command("close")
+def alerts_close(
+    ctx: typer.Context,
+    alert_id: Annotated[str, typer.Argument(help="The alert's id.")],
+    acting: Annotated[str, typer.Option("--as", help="The auditor closing it.")],
+    resolution: Annotated[str, typer.Option(help="What was found and done.")],
+) -> None:
+    """办结: close an alert with its resolution."""
+    from infra.alert_service import close_alert
+
+    with container_of(ctx) as c:
+        done = close_alert(c, alert_id, _permitted_user(c, acting, "audit_alerts"), resolution)
+    _print_alert(done.result, done.position)
+
+
+@alerts_app.command("rules")
+def alerts_rules() -> None:
+    """The risk rules in force (domain/risk_data/risk_rules.toml, or SHEBAO_RISK_DIR)."""
+    import orjson
+
+    from infra.risk_loader import default_risk_rules
+
+    table = Table("rule", "name", "enabled", "severity", "parameters")
+    for rule in default_risk_rules().rules.values():
+        r = rule.as_dict()
+        table.add_row(r["code"], r["name_zh"], "yes" if r["enabled"] else "no",
+                      r["severity_zh"], orjson.dumps(r["parameters"]).decode())
+    out.print(table)
+
+
+@alerts_app.command("rescan")
+def alerts_rescan(ctx: typer.Context) -> None:
+    """Re-evaluate the whole log with the rules in force: raises what was never raised (new
+    rules, changed parameters); an alert raised before is not raised again."""
+    from infra.alert_service import alert_count, settle
+
+    with container_of(ctx) as c:
+        settle(c)
+        before = alert_count(c)
+        c.risk_monitor.reset()
+        with progress_bar() as bar:
+            task = bar.add_task("rescan", total=c.store.max_position())
+            c.risk_monitor.catch_up(
+                progress=lambda position, head: bar.update(task, completed=position, total=head))
+        head = settle(c)
+        raised = alert_count(c) - before
+    out.print(f"log evaluated to position {head}; {raised} new alert(s)")
+
+
+@app.command("statements")
+def statements_command(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option(help="The statements' year (the yearly mailing).")],
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", file_okay=False,
+        help="Output directory; default <data dir>/<region>/statements/<year>.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Processes writing PDFs.")] = 2,
+    public_url: Annotated[str | None, typer.Option(
+        help="The API's public address for the QR codes; default SHEBAO_PUBLIC_URL.")] = None,
+) -> None:
+    """Write every person's personal rights statement (个人权益记录单) of a year as a PDF, as
+    known at the read models' position, with a manifest (masked person, file, verification
+    code, content hash)."""
+    from infra.statement_batch import DEFAULT_PUBLIC_URL, write_statements
+
+    settings = settings_of(ctx)
+    if not (public_url or settings.public_url):
+        console.print(f"[yellow]no --public-url or SHEBAO_PUBLIC_URL: the QR codes point at "
+                      f"{DEFAULT_PUBLIC_URL}[/yellow]")
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("statements", total=None)
+            result = write_statements(
+                settings, year, out_dir, workers, public_url,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except DomainError as e:
+        console.print(f"[red]{e.code}: {e.message}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"{result.persons} statements of {result.year} as known at position "
+              f"{result.position} in {result.seconds:.1f} s ({result.per_second:.0f}/s, "
+              f"{result.workers} process(es)): {result.out_dir}; manifest {result.manifest}")
+
+
+# -- annual report (年度报告) -------------------------------------------------------------------
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports: the annual report (年度报告).")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("annual")
+def report_annual(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(min=1990, max=2100, help="The calendar year.")],
+    html_path: Annotated[Path | None, typer.Option("--html", dir_okay=False,
+                                                   help="Write the HTML page here.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", dir_okay=False,
+                                                   help="Write the workbook here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", dir_okay=False,
+                                                   help="Write the JSON here.")] = None,
+    targets: Annotated[Path | None, typer.Option(
+        "--targets", dir_okay=False, help="Targets file (TOML); default SHEBAO_TARGETS_FILE, "
+                                          "else the shipped DEMO targets.")] = None,
+) -> None:
+    """The year's report from the read models (caught up first): participants per insurance,
+    fund income, targets and completion, retirements, transfers, back-payments, cases."""
+    import orjson
+
+    from infra.annual_report_html import render_html
+    from infra.annual_report_labels import short_name, wan_yuan_text
+    from infra.annual_report_queries import annual_report
+    from infra.annual_report_xlsx import write_xlsx
+
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        started = time.perf_counter()
+        report = annual_report(c, year, targets)
+        seconds = time.perf_counter() - started
+    table = Table("insurance", "participants", "contributing", "interrupted", "retired",
+                  "received (万元)", "for periods (万元)")
+    for p, f in zip(report["participation"], report["funds"]["insurances"], strict=True):
+        table.add_row(f"{p['insurance']} {short_name(p['insurance'], p['name_zh'])}",
+                      str(p["participants"]),
+                      str(p["contributing"]), str(p["interrupted"]),
+                      "-" if p["retired"] is None else str(p["retired"]),
+                      wan_yuan_text(f["income_received_fen"]),
+                      wan_yuan_text(f["income_for_periods_fen"]))
+    out.print(table)
+    for t in report["targets"]["items"]:
+        out.print(f"target {t['indicator']} {t['insurance']} {t['employer_type'] or 'all'}: "
+                  f"{t['actual']} of {t['target']} = {t['completion_percent']}%")
+    out.print(f"{year} as known at position {report['position']} ({report['as_of']}), "
+              f"computed in {seconds:.2f} s; sha256 {report['content_sha256']}")
+    if not report["funds"]["ties_fund_movements"]:
+        console.print("[red]the received income differs from fund_movements: "
+                      f"{report['funds']['differences']}; rebuild the read models[/red]")
+    if json_path is not None:
+        json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        out.print(f"written to {json_path}")
+    if html_path is not None:
+        html_path.write_text(render_html(report), encoding="utf-8")
+        out.print(f"written to {html_path}")
+    if xlsx_path is not None:
+        write_xlsx(report, xlsx_path)
+        out.print(f"written to {xlsx_path}")
 
 
 def main() -> None:

@@ -1,13 +1,18 @@
 """Dependencies of the routes: the container, the acting staff member and what their roles allow,
-the Idempotency-Key header, and read-your-writes waits on the read models."""
+the Idempotency-Key header, and read-your-writes waits on the read models.
+
+A dependency that does no I/O is `async def`: FastAPI runs a plain `def` one in its thread
+pool, one thread hop (with a copy of the context) each, which cost more than the work itself
+(scripts/bench_api_reads.py). Those that may read the store stay `def`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiProblem
 from domain.staff import ROLES
@@ -36,8 +41,18 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # reconciler records the tax bureau's collection of it.
     "assess_backpay":       ("reviewer",),
     "collect_backpay":      ("reconciler",),
+    # 风险预警 of the risk monitor: list, read, acknowledge and close alerts.
+    "audit_alerts":         ("auditor", "director"),
     # 资金追溯: an account's events with who stood behind them, a person's whole history.
     "trace":                ("auditor", "director", "reviewer", "reconciler"),
+    # 查询留痕: who read which person's record, when and why (masked; never clear data).
+    "read_access_log":      ("auditor", "director"),
+    # 年度报告: the region's annual figures, reproducible from the events.
+    "read_annual_report":   ("director", "deputy_director", "auditor"),
+    # 办件 (counter business): read the queues and archive; sign or reject a step (the step's
+    # own roles decide which of these signs it: domain/case.py).
+    "read_cases":           ("teller", "reviewer", "deputy_director", "director", "auditor"),
+    "sign_cases":           ("reviewer", "deputy_director", "director"),
 }
 assert all(role in ROLES for roles in PERMISSIONS.values() for role in roles), PERMISSIONS
 
@@ -50,7 +65,7 @@ RETRY_AFTER_STOPPED_SECONDS = 30
 _bearer = HTTPBearer(auto_error=False, description="A staff token: `shebao users add …`.")
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -58,17 +73,21 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def current_principal(
+async def current_principal(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The token's user: remembered for 30 s after a read (infra/staff_service.py
+    PRINCIPAL_TTL_SECONDS), else read from the store in the thread pool."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiProblem(401, "token_missing",
                          "send the header Authorization: Bearer <token>", headers=challenge)
     token = credentials.credentials
-    principal = (container.staff.authenticate(token)
-                 if len(token) <= TOKEN_LENGTH_MAX else None)
+    principal = None
+    if len(token) <= TOKEN_LENGTH_MAX:
+        principal = (container.staff.remembered(token)
+                     or await run_in_threadpool(container.staff.authenticate, token))
     if principal is None:
         raise ApiProblem(401, "token_invalid",
                          "the bearer token is unknown or its user is deactivated; "
@@ -87,14 +106,15 @@ async def acting_user(principal: Annotated[Principal, Depends(current_principal)
         yield
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through a principal holding one of `roles`, or admin."""
     for role in roles:
         assert role in ROLES, role
     allowed = frozenset(roles) | {ADMIN_ROLE}
     names = ", ".join(sorted(allowed))
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]
+                         ) -> Principal:
         if allowed.isdisjoint(principal.roles):
             raise ApiProblem(
                 403, "role_forbidden",
@@ -106,8 +126,13 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def allowed(action: str) -> Callable[[Principal], Principal]:
+def allowed(action: str) -> Callable[[Principal], Awaitable[Principal]]:
     return require_roles(*PERMISSIONS[action])
+
+
+def permits(action: str, roles: tuple[str, ...] | list[str]) -> bool:
+    """Whether a holder of `roles` may do `action` (the web console's menus and pages)."""
+    return ADMIN_ROLE in roles or not set(PERMISSIONS[action]).isdisjoint(roles)
 
 
 Registrar = Annotated[Principal, Depends(allowed("register"))]
@@ -124,6 +149,8 @@ SuspenseReader = Annotated[Principal, Depends(allowed("read_suspense"))]
 BackPayAssessor = Annotated[Principal, Depends(allowed("assess_backpay"))]
 BackPayCollector = Annotated[Principal, Depends(allowed("collect_backpay"))]
 Tracer = Annotated[Principal, Depends(allowed("trace"))]
+AccessLogReader = Annotated[Principal, Depends(allowed("read_access_log"))]
+AnnualReportReader = Annotated[Principal, Depends(allowed("read_annual_report"))]
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key",
@@ -170,7 +197,7 @@ def read_position(container: ContainerDep, min_position: MinPosition = None,
 ReadPosition = Annotated[int, Depends(read_position)]
 
 
-def current_aggregate(min_position: MinPosition = None,
+async def current_aggregate(min_position: MinPosition = None,
                       wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> None:
     """Reads of an aggregate are always current: `min_position` is accepted (so that a client
     can send it on every read) and needs no wait."""

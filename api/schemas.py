@@ -580,3 +580,17 @@ class BackPaymentView(BaseModel):
     total_fen: int
     collected_on: str | None
     tax_serial: str | None
+
+
+# -- death registration (死亡登记) ---------------------------------------------------------------
+
+class DeathRecord(Request):
+    date_of_death: IsoDate
+    evidence: Reason = Field(description="What the death is known from: 死亡医学证明, 户籍注销, "
+                                         "火化信息 …")
+
+
+class DeathRecorded(BaseModel):
+    person_id: str
+    date_of_death: date
+    evidence: str

@@ -90,6 +90,27 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * max(len(number) - 10, 0) + number[-4:] if len(number) > 10 else "***"
 
 
+# Two-character surnames (复姓) that are kept whole when a name is masked: 欧阳娜娜 → 欧阳**.
+COMPOUND_SURNAMES = frozenset((
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+    "司徒", "司空", "夏侯", "轩辕", "令狐", "钟离", "澹台", "闻人", "赫连", "独孤", "南宫",
+    "西门", "百里", "呼延", "端木", "万俟", "单于", "申屠", "太史", "公羊", "濮阳", "淳于",
+    "拓跋", "东郭", "闾丘", "左丘", "第五", "梁丘", "宗政", "完颜",
+))
+NAME_SEPARATORS = "·• "  # 阿依古丽·买买提: the dot between names stays visible
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧阳**, 阿依古丽·买买提 → 阿***·***: the surname (the first character,
+    or a compound surname when the name is longer than it) stays, every other character but a
+    separator becomes *. A one-character name is masked whole."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" * len(name)
+    kept = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+    return name[:kept] + "".join(c if c in NAME_SEPARATORS else "*" for c in name[kept:])
+
+
 def uscc_check_char(first17: str) -> str:
     total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]

@@ -115,6 +115,7 @@ class Person(Aggregate):
         self.employments: list[dict[str, Any]] = []
         self.bases: dict[str, dict[str, int]] = {}  # year (str, JSON-safe) → wage and base
         self.retired_on: str | None = None
+        self.died_on: str | None = None
 
     @property
     def current_employer(self) -> str | None:
@@ -211,3 +212,31 @@ class Person(Aggregate):
     @event("NameChanged")
     def _name_changed(self, name: str, previous: str) -> None:
         self.name = name
+
+    def record_death(self, date_of_death: str, evidence: str, today: str) -> bool:
+        """死亡登记: the date of death and what it is known from (死亡医学证明, 户籍注销, 火化
+        信息 …). Postings and pension payments for months after it are then flagged by the
+        risk monitor. False when this date is recorded already (a repeat)."""
+        evidence = evidence.strip()
+        if not evidence:
+            raise ValidationFailed("evidence_missing", "say what the death is known from "
+                                   "(death certificate, household deregistration …)",
+                                   field="evidence")
+        if date_of_death < self.birth_date:
+            raise ValidationFailed("death_before_birth", f"date_of_death {date_of_death} is "
+                                   f"before the birth date {self.birth_date}",
+                                   field="date_of_death")
+        if date_of_death > today:
+            raise ValidationFailed("death_in_future", f"date_of_death {date_of_death} is after "
+                                   f"today ({today})", field="date_of_death")
+        if self.died_on is not None:
+            if self.died_on == date_of_death:
+                return False
+            raise Conflict("death_already_recorded", f"a death on {self.died_on} is recorded "
+                           "already; a death is recorded once", field="date_of_death")
+        self._death_recorded(date_of_death=date_of_death, evidence=evidence)
+        return True
+
+    @event("DeathRecorded")
+    def _death_recorded(self, date_of_death: str, evidence: str) -> None:
+        self.died_on = date_of_death

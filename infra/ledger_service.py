@@ -294,6 +294,25 @@ class LedgerService:
 
         return self.execute("change_person_name", payload, decide, idempotency_key)
 
+    def record_death(self, id_number: str, date_of_death: str, evidence: str,
+                     idempotency_key: str | None = None, today: date | None = None
+                     ) -> CommandResult:
+        """死亡登记: record a person's death (once; the same date again is a no-op)."""
+        day = parse_day(date_of_death, "date_of_death")
+        if not isinstance(evidence, str):
+            raise ValidationFailed("evidence_missing", "evidence must be text", field="evidence")
+        payload = {"id_number": id_number, "date_of_death": day, "evidence": evidence.strip()}
+        today_text = (today or date.today()).isoformat()
+
+        def decide() -> Decision:
+            person = self.person(id_number)
+            changed = person.record_death(day, evidence, today_text)
+            result = {"person_id": str(person.id), "date_of_death": day,
+                      "evidence": evidence.strip()}
+            return Decision([person] if changed else [], result)
+
+        return self.execute("record_death", payload, decide, idempotency_key)
+
     def change_risk_class(self, credit_code: str, risk_class: int, effective_from: str,
                           idempotency_key: str | None = None) -> CommandResult:
         """单位行业风险类别变更: the work-injury class from `effective_from` (the first day of a

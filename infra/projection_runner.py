@@ -21,6 +21,8 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from domain.access_record import AccessRecord
+from domain.alert import Alert
 from domain.authorisation import TellerAuthorisation
 from domain.backpay import BackPayment
 from domain.case import Case
@@ -47,7 +49,7 @@ PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
-    Entitlement, SchemeLink, Digest)
+    Entitlement, SchemeLink, Digest, AccessRecord, Alert)
 POLL_INTERVAL_SECONDS = 0.1
 WAIT_TIMEOUT_SECONDS_MAX = 30.0
 TRACKING_TABLE = "projection_tracking"
@@ -68,6 +70,8 @@ class ProjectionRunner:
         self.topics = event_topics(self.projections)
         # The hash chain (infra/integrity.py) grows after each catch-up; set by the Container.
         self.chain: Any = None
+        # Also called after each catch-up, after the chain: e.g. the risk monitor.
+        self.followers: list[Any] = []
         self._setup()
 
     # -- schema and tracking -----------------------------------------------------------------
@@ -143,6 +147,15 @@ class ProjectionRunner:
     def catch_up(self, progress: Progress | None = None,
                  page_size: int = PAGE_SIZE_EVENTS) -> int:
         with self._catch_up_lock:
+            head = self._catch_up_round(progress, page_size)
+            # Followers may write events of their own (the risk monitor's alerts): project
+            # those too before returning, once (what others write meanwhile waits its turn).
+            if self.followers and self.store.max_position() > head:
+                head = self._catch_up_round(progress, page_size)
+            return head
+
+    def _catch_up_round(self, progress: Progress | None, page_size: int) -> int:
+        with self._catch_up_lock:
             head = self.store.max_position()
             positions = self.positions()
             start = min(positions.values(), default=head)
@@ -177,6 +190,8 @@ class ProjectionRunner:
                 self._apply([], positions, head)  # advance over the tail nobody projects
             if self.chain is not None:
                 self.chain.catch_up()
+            for follower in self.followers:
+                follower.catch_up()
             if progress:
                 progress(head, head)
             return head
@@ -226,6 +241,9 @@ class ProjectionRunner:
 
     def _apply(self, page: list[EventRecord], positions: dict[str, int], last: int) -> None:
         with self.views.transaction() as cur:
+            # Projections that were at the same position advance in one statement, not one
+            # each: the follower runs this after every few events (e.g. each access record).
+            advanced: dict[int, list[str]] = {}
             for p in self.projections:
                 done = positions[p.name]
                 if done >= last:
@@ -234,11 +252,13 @@ class ProjectionRunner:
                     r for r in page if r.position > done]
                 if todo:
                     p.apply(cur, todo)
-                cur.execute(
-                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ? AND position = ?",
-                    (last, p.name, done),
-                )
+                advanced.setdefault(done, []).append(p.name)
                 positions[p.name] = last
+            for done, names in advanced.items():
+                cur.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE position = ? AND name IN "
+                    f"({', '.join('?' * len(names))})", (last, done, *names),
+                )
 
     # -- following and waiting ----------------------------------------------------------------
 

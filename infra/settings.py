@@ -20,6 +20,7 @@ class Settings:
     blob_root: Path | None = None  # where case materials are kept; default <region dir>/blobs
     signing_key: Path | None = None  # the bureau's Ed25519 private key (PEM) to sign digests
     verify_key: str | None = None  # the public key (base64) digests must be signed with
+    public_url: str | None = None  # the API's address as printed on statements (QR code)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{6}", self.region_code):
@@ -40,6 +41,7 @@ class Settings:
             "signing_key": Path(os.environ["SHEBAO_SIGNING_KEY"]) if os.environ.get(
                 "SHEBAO_SIGNING_KEY") else None,
             "verify_key": os.environ.get("SHEBAO_VERIFY_KEY") or None,
+            "public_url": os.environ.get("SHEBAO_PUBLIC_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -249,7 +249,7 @@ class Store:
             part = wanted[i : i + chunk]
             marks = ",".join(["%s" if self.is_postgres else "?"] * len(part))
             column = self.position_column
-            found.extend(self._logged(self._select(
+            found.extend(self._logged(self.select_rows(
                 f"SELECT {column}, originator_id, originator_version, topic, state"
                 f" FROM {self._events_table} WHERE {column} IN ({marks}) ORDER BY {column}",
                 part)))
@@ -269,7 +269,7 @@ class Store:
             else:
                 where = f"originator_id IN ({','.join('?' * len(part))})"
                 params = [u.hex for u in part]
-            found.extend(self._logged(self._select(
+            found.extend(self._logged(self.select_rows(
                 f"SELECT {column}, originator_id, originator_version, topic, state"
                 f" FROM {self._events_table} WHERE {where}", params)))
         return sorted(found, key=lambda e: e.position)
@@ -286,13 +286,14 @@ class Store:
                f" ORDER BY {column} LIMIT {int(batch_rows)}")
         after = first - 1
         while True:
-            rows = self._select(sql, [after, last, *topics])
+            rows = self.select_rows(sql, [after, last, *topics])
             if not rows:
                 return
             yield from self._logged(rows)
             after = int(rows[-1][0])
 
-    def _select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def select_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on the events database, as tuples (binary on PostgreSQL)."""
         if self.is_postgres:
             from psycopg.rows import tuple_row
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -126,6 +126,35 @@ class ViewsDb:
         assert self._sqlite is not None
         with self._lock:
             return list(self._sqlite.execute(sql, params).fetchall())
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
+        """A `query(sql, params)` whose queries all see the read models as of one moment: a
+        read-only repeatable-read transaction on PostgreSQL; on SQLite a read transaction on a
+        connection of its own (WAL keeps its snapshot while the projections write, and nothing
+        waits for it). A report made of several queries then adds up, and the tracking
+        positions read in it say which events it includes."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+                def pg_query(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+                    cur.execute(sql.replace("?", "%s"), params)
+                    return list(cur.fetchall())
+
+                yield pg_query
+            return
+        conn = sqlite3.connect(self.settings.sqlite_views_path,
+                               timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+
+            def sqlite_query(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+                return list(conn.execute(sql, params).fetchall())
+
+            yield sqlite_query
+        finally:
+            conn.close()  # ends the read transaction
 
     @contextmanager
     def stream(self, sql: str, params: Sequence[Any] = (), batch_rows: int = 5000

@@ -106,7 +106,9 @@ def _suspense_fen(journal: list[list[Any]]) -> int:
 
 class FundMovements(Projection):
     name = "fund_movements"
-    version = 1
+    # 2: only month events count as contributions (v1 took a SchemeLink.Linked journal, which
+    # moves money between personal accounts, for a receipt of 110 negative and 170 positive)
+    version = 2
     tables = (TABLE, SUSPENSE_INSURANCES)
     event_types = (*MONTH_EVENTS, HELD, REFUNDED)
 
@@ -144,7 +146,7 @@ class FundMovements(Projection):
                 suspense_id = str(UUID(hex=record.originator_id))
                 insurance = held.get(suspense_id) or self._insurance_held(cur, suspense_id)
                 add(day, insurance, REFUND, -_suspense_fen(e["journal"]), record.position)
-            else:
+            elif record.type_name in MONTH_EVENTS:  # a page holds other events too
                 for insurance, kind, fen in month_movements(record):
                     add(day, insurance, kind, fen, record.position)
                 for _serial, insurance, fen in e.get("from_suspense") or ():

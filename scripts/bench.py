@@ -9,6 +9,7 @@ For each backend (SQLite file, PostgreSQL database made for the run) it prints, 
 - peak resident memory, which should not grow with N (requests are streamed in batches).
 
     scripts/bench [--n 100000] [--naive-n 3000] [--backends sqlite,postgres] [--pg-dsn DSN]
+                  [--statements PERSONS]   # also the personal rights statements (batch, API)
 """
 
 from __future__ import annotations
@@ -280,6 +281,108 @@ def bench_collections(settings: Settings, lines: int) -> dict[str, float]:
     return results
 
 
+def bench_statements(settings: Settings, persons: int, clients: int = 50,
+                     seconds: float = 20.0, paced_interval_seconds: float = 1.0
+                     ) -> dict[str, float]:
+    """Personal rights statements on the demo region of `persons` persons (24 months, interest):
+    the yearly batch (PDFs/s, two processes) and one statement over HTTP: p50/p99 of JSON and of
+    PDF with `clients` concurrent clients on loopback for `seconds`, each client sending its
+    next request as soon as the last is answered (saturation), then each sending one request
+    every `paced_interval_seconds` (an offered load of clients / interval per second)."""
+    import http.client
+    import random
+    import socket
+    import subprocess
+    import threading
+
+    import orjson
+
+    from infra.demo import load_demo
+    from infra.statement_batch import write_statements
+
+    with Container.open(settings) as c:
+        started = time.perf_counter()
+        load_demo(c, persons)
+        load_seconds = time.perf_counter() - started
+        c.runner.catch_up()
+        numbers = [str(orjson.loads(row[0])["id_number"]) for row in c.views.query(
+            "SELECT data FROM person_facts WHERE kind = 'registered'")]
+        _user, token = c.staff.add_user("bench", ["teller"])
+
+    cpu = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    batch = write_statements(settings, 2024, settings.data_dir / "statements", workers=2)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    batch_cpu = (time.process_time() - cpu[0] + children.ru_utime - cpu[1].ru_utime
+                 + children.ru_stime - cpu[1].ru_stime)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "SHEBAO_DATA_DIR": str(settings.data_dir),
+           "SHEBAO_REGION": settings.region_code}
+    if settings.pg_dsn:
+        env["SHEBAO_PG_DSN"] = settings.pg_dsn
+    server = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()",
+                               "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the API server did not start") from None
+                time.sleep(0.2)
+        headers = {"Authorization": f"Bearer {token}", "X-Access-Reason": "statement_request"}
+        results: dict[str, float] = {}
+        runs = (("json", "", 0.0), ("pdf", ".pdf", 0.0), ("json_paced", "", paced_interval_seconds),
+                ("pdf_paced", ".pdf", paced_interval_seconds))
+        for kind, suffix, interval in runs:
+            latencies: list[float] = []
+            errors = [0]
+            stop_at = time.monotonic() + seconds
+
+            def client(seed: int, suffix: str = suffix, stop_at: float = stop_at,
+                       latencies: list[float] = latencies, errors: list[int] = errors,
+                       interval: float = interval) -> None:
+                rng = random.Random(seed)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                next_at = time.monotonic() + rng.random() * interval
+                while time.monotonic() < stop_at:
+                    if interval:
+                        time.sleep(max(0.0, next_at - time.monotonic()))
+                        next_at += interval
+                    number = rng.choice(numbers)
+                    t0 = time.perf_counter()
+                    conn.request("GET", f"/v1/persons/{number}/statements/2024{suffix}",
+                                 headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    latencies.append(time.perf_counter() - t0)
+                    if response.status != 200:
+                        errors[0] += 1
+                conn.close()
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            latencies.sort()
+            results[f"{kind}_p50_ms"] = 1000 * latencies[len(latencies) // 2]
+            results[f"{kind}_p99_ms"] = 1000 * latencies[int(len(latencies) * 0.99)]
+            results[f"{kind}_per_s"] = len(latencies) / seconds
+            results[f"{kind}_errors"] = errors[0]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"persons": persons, "load_seconds": load_seconds, "batch_seconds": batch.seconds,
+            "batch_per_s": batch.per_second, "batch_cpu_ms": 1000 * batch_cpu / persons,
+            **results}
+
+
 def pg_database(admin_dsn: str) -> tuple[str, str]:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -309,6 +412,9 @@ def main() -> int:
                         help="also import a collection file of this many lines (e.g. 1500000)")
     parser.add_argument("--verify", type=int, default=0,
                         help="also chain and verify this many events (e.g. 10000000)")
+    parser.add_argument("--statements", type=int, default=0,
+                        help="also load a demo region of this many persons and measure its "
+                             "personal rights statements: the yearly batch and the API")
     parser.add_argument("--pg-dsn", default=os.environ.get("SHEBAO_BENCH_PG_DSN")
                         or os.environ.get("SHEBAO_TEST_PG_DSN"),
                         help="admin DSN; a database is created for the run and dropped")
@@ -316,6 +422,7 @@ def main() -> int:
     rows: list[tuple[str, dict[str, float]]] = []
     imports: list[tuple[str, dict[str, float]]] = []
     verifies: list[tuple[str, dict[str, float]]] = []
+    statements: list[tuple[str, dict[str, float]]] = []
     for backend in args.backends.split(","):
         tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
         try:
@@ -337,6 +444,13 @@ def main() -> int:
                             Settings(data_dir=tmp / "import", pg_dsn=dsn), args.collections)))
                     finally:
                         drop_pg_database(args.pg_dsn, name)
+                if args.statements:
+                    name, dsn = pg_database(args.pg_dsn)
+                    try:
+                        statements.append((backend, bench_statements(
+                            Settings(data_dir=tmp / "statements", pg_dsn=dsn), args.statements)))
+                    finally:
+                        drop_pg_database(args.pg_dsn, name)
                 if args.verify:
                     name, dsn = pg_database(args.pg_dsn)
                     try:
@@ -353,6 +467,9 @@ def main() -> int:
                 if args.verify:
                     verifies.append((backend, bench_verify(Settings(data_dir=tmp / "verify"),
                                                            args.verify)))
+                if args.statements:
+                    statements.append((backend, bench_statements(
+                        Settings(data_dir=tmp / "statements"), args.statements)))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"{backend}: done", file=sys.stderr)
@@ -380,6 +497,19 @@ def main() -> int:
         for backend, r in verifies:
             print(f"{'':23}{backend:<10}{r['events']:>12,.0f}{r['chain_events_per_s']:>12,.0f}"
                   f"{r['verify_events_per_s']:>13,.0f}{r['verify_seconds']:>9.1f}")
+    if statements:
+        print(f"\nstatements batch: {'backend':<10}{'persons':>9}{'PDFs/s':>9}{'CPU ms':>8}"
+              f"{'300k min':>10}")
+        for backend, r in statements:
+            print(f"{'':18}{backend:<10}{r['persons']:>9,.0f}{r['batch_per_s']:>9,.0f}"
+                  f"{r['batch_cpu_ms']:>8.2f}{300_000 / r['batch_per_s'] / 60:>10.1f}")
+        print(f"statement API (50 clients): {'backend':<10}{'kind':<12}{'req/s':>7}"
+              f"{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}")
+        for backend, r in statements:
+            for kind in ("json", "pdf", "json_paced", "pdf_paced"):
+                print(f"{'':28}{backend:<10}{kind:<12}{r[f'{kind}_per_s']:>7.0f}"
+                      f"{r[f'{kind}_p50_ms']:>8.1f}{r[f'{kind}_p99_ms']:>8.1f}"
+                      f"{r[f'{kind}_errors']:>8.0f}")
     own, worker = peak_rss_mib()
     print(f"\npeak RSS {own:.0f} MiB (bulk worker process: {worker:.0f} MiB)")
     return 0

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.access import PersonReadDep, PolicyDep, masked, sees_clear
 from api.deps import BackPayAssessor, BackPayCollector, ContainerDep, IdempotencyKey, Reader
 from api.errors import problem_responses
 from api.schemas import (
@@ -18,6 +19,7 @@ from api.schemas import (
     CommandResponse,
     command_response,
 )
+from infra.access_log import PersonRef
 from infra.backpay_service import (
     assess_backpay,
     backpay_result,
@@ -45,17 +47,24 @@ def assess(body: BackPaymentAssessment, principal: BackPayAssessor, container: C
     return command_response(BackPaymentView, done)
 
 
-@router.get("/{backpay_id}", response_model=BackPaymentView, responses=problem_responses(404))
-def read(backpay_id: BackPayId, principal: Reader, container: ContainerDep) -> BackPaymentView:
-    """One assessment as recorded, with its collection if made."""
-    return BackPaymentView.model_validate(backpay_result(get_backpay(container, backpay_id)))
+@router.get("/{backpay_id}", response_model=BackPaymentView,
+            responses=problem_responses(400, 404))
+def read(backpay_id: BackPayId, principal: Reader, access: PersonReadDep,
+         container: ContainerDep) -> BackPaymentView:
+    """One assessment as recorded, with its collection if made. Needs `X-Access-Reason` (the
+    read is recorded); the ID number is masked for roles that do not see it in clear."""
+    found = backpay_result(get_backpay(container, backpay_id))
+    view = BackPaymentView.model_validate(found if access.clear
+                                          else masked(found, ("id_number",)))
+    access.record(PersonRef(found["person_id"], found["id_number"]), target=backpay_id)
+    return view
 
 
 @router.post("/{backpay_id}/collection", status_code=201,
              response_model=CommandResponse[BackPaymentView],
              responses=problem_responses(404, 409))
 def collect(backpay_id: BackPayId, body: BackPaymentCollection, principal: BackPayCollector,
-            container: ContainerDep, idempotency_key: IdempotencyKey = None,
+            container: ContainerDep, policy: PolicyDep, idempotency_key: IdempotencyKey = None,
             ) -> CommandResponse[BackPaymentView]:
     """The tax bureau collected the assessment's total: the months are posted in their periods
     (journal from `clearing:tax`), the late fee and interest go to the pooled funds, and the
@@ -65,7 +74,11 @@ def collect(backpay_id: BackPayId, body: BackPaymentCollection, principal: BackP
     done = collect_backpay(container, backpay_id, body.collected_on.isoformat(),
                            body.tax_serial, body.amount_fen, principal.username,
                            body.from_suspense, idempotency_key)
-    return command_response(BackPaymentView, done)
+    response = command_response(BackPaymentView, done)
+    if not sees_clear(policy, principal):  # the collector never typed the ID number
+        response.result = BackPaymentView.model_validate(
+            masked(response.result.model_dump(), ("id_number",)))
+    return response
 
 
 @router.post("/{backpay_id}/cancellation", status_code=201,

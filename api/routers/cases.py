@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ContainerDep, IdempotencyKey, ReadPosition, require_roles
+from api.access import REQUEST_ID_HEADER, PersonReadDep, PolicyDep, masked_case, sees_clear
+from api.deps import ContainerDep, IdempotencyKey, ReadPosition, allowed, require_roles
 from api.errors import ApiProblem, problem_responses
 from api.schemas import CommandResponse, IdNumber, Request, command_response
-from domain import ids
-from domain.identity import parse_id_number
+from infra.access_log import PersonRef
 from infra.blob_store import BLOB_BYTES_MAX, BlobCorrupted
 from infra.case_queries import case_queue, case_report, case_view, person_cases
 from infra.case_service import Actor, CaseService, business_today
@@ -31,9 +31,8 @@ PAGE_LIMIT_MAX = 500
 router = APIRouter(tags=["cases"], responses=problem_responses(401, 403, 422))
 
 Teller = Annotated[Principal, Depends(require_roles("teller"))]
-Signer = Annotated[Principal, Depends(require_roles("reviewer", "deputy_director", "director"))]
-CaseReader = Annotated[Principal, Depends(require_roles(
-    "teller", "reviewer", "deputy_director", "director", "auditor"))]
+Signer = Annotated[Principal, Depends(allowed("sign_cases"))]
+CaseReader = Annotated[Principal, Depends(allowed("read_cases"))]
 ReportReader = Annotated[Principal, Depends(require_roles(
     "reviewer", "deputy_director", "director", "auditor"))]
 Admin = Annotated[Principal, Depends(require_roles())]
@@ -174,11 +173,13 @@ def attach_material(
 
 @router.get("/cases/{case_id}/materials/{sha256}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}},
-                       **problem_responses(404, 500)})
+                       **problem_responses(400, 404, 500)})
 def download_material(case_id: CaseId, sha256: Annotated[str, Path(max_length=64)],
-                      principal: CaseReader, container: ContainerDep) -> StreamingResponse:
+                      principal: CaseReader, access: PersonReadDep, container: ContainerDep,
+                      ) -> StreamingResponse:
     """A material of the case, after checking the stored file against its sha256 (a changed
-    file is 500 `material_corrupted`, never served)."""
+    file is 500 `material_corrupted`, never served). Needs `X-Access-Reason`; the read of a
+    person's material is recorded (a scan cannot be masked: it is served as stored)."""
     service = _service(container)
     case = service.case(case_id)
     media_type = case.media_types.get(sha256)
@@ -189,7 +190,10 @@ def download_material(case_id: CaseId, sha256: Annotated[str, Path(max_length=64
         chunks: Iterator[bytes] = service.blobs.read(sha256)
     except BlobCorrupted as e:
         raise ApiProblem(500, "material_corrupted", str(e)) from e
-    return StreamingResponse(chunks, media_type=media_type, headers={"X-Content-SHA256": sha256})
+    if case.applicant.get("id_number"):
+        access.record(_applicant_ref(case.applicant), target=f"{case_id}/{sha256}")
+    return StreamingResponse(chunks, media_type=media_type, headers={
+        "X-Content-SHA256": sha256, REQUEST_ID_HEADER: access.request.request_id})
 
 
 @router.post("/cases/{case_id}/signatures", status_code=201,
@@ -242,16 +246,19 @@ def rate_case(case_id: CaseId, body: CaseRating, principal: Teller, container: C
 
 @router.get("/cases", response_model=CasePage, responses=problem_responses(503))
 def list_cases(
-    principal: CaseReader, container: ContainerDep, position: ReadPosition,
+    principal: CaseReader, container: ContainerDep, position: ReadPosition, policy: PolicyDep,
     scope: Annotated[Literal["to_sign", "mine", "open", "all"], Query(
         description="to_sign: cases waiting for a role of yours; mine: cases you accepted; "
                     "open; all.")] = "to_sign",
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CasePage:
-    """A queue, oldest deadline first, with `due_today` and `overdue` flags."""
+    """A queue, oldest deadline first, with `due_today` and `overdue` flags; applicants' ID
+    numbers and names masked for roles that do not see personal data in clear."""
     rows = case_queue(container.views, scope, principal.username, list(principal.roles),
                       business_today(), limit, offset)
+    if not sees_clear(policy, principal):
+        rows = [masked_case(r) for r in rows]
     return CasePage(items=[CaseListItem.model_validate(r) for r in rows], limit=limit,
                     offset=offset, position=position)
 
@@ -269,28 +276,42 @@ def get_case_report(
     return {**report, "position": position}
 
 
-@router.get("/cases/{case_id}", response_model=CaseArchive, responses=problem_responses(404, 503))
-def get_case(case_id: CaseId, principal: CaseReader, container: ContainerDep,
-             position: ReadPosition) -> CaseArchive:
+@router.get("/cases/{case_id}", response_model=CaseArchive,
+            responses=problem_responses(400, 404, 503))
+def get_case(case_id: CaseId, principal: CaseReader, access: PersonReadDep,
+             container: ContainerDep, position: ReadPosition) -> CaseArchive:
     """The archive view: state, timeline (who did what, when), signatures, materials and the
-    events the completion produced."""
+    events the completion produced. Needs `X-Access-Reason`; the read of a person's case is
+    recorded, and the applicant masked for roles that do not see personal data in clear."""
     found = case_view(container.views, case_id, business_today())
     if found is None:
         raise ApiProblem(404, "case_not_found", f"no case {case_id} (as of position {position})",
                          field="case_id")
-    return CaseArchive.model_validate({**found, "position": position})
+    view = CaseArchive.model_validate({**(found if access.clear else masked_case(found)),
+                                       "position": position})
+    if found["applicant_id_number"]:
+        access.record(PersonRef(found["person_id"], found["applicant_id_number"],
+                                found["applicant_name"] or ""), target=case_id)
+    return view
 
 
 @router.get("/persons/{id_number}/cases", response_model=CasePage,
-            responses=problem_responses(503))
-def get_person_cases(id_number: IdNumber, principal: CaseReader, container: ContainerDep,
-                     position: ReadPosition) -> CasePage:
-    """A person's business archive (业务档案): every case for them."""
-    number = parse_id_number(id_number).number
-    rows = person_cases(container.views, str(ids.person_id(container.settings.region_code,
-                                                           number)), business_today())
-    return CasePage(items=[CaseListItem.model_validate(r) for r in rows], limit=len(rows),
-                    offset=0, position=position)
+            responses=problem_responses(400, 503))
+def get_person_cases(id_number: IdNumber, principal: CaseReader, access: PersonReadDep,
+                     container: ContainerDep, position: ReadPosition) -> CasePage:
+    """A person's business archive (业务档案): every case for them. Needs `X-Access-Reason`
+    (the read is recorded); masked for roles that do not see personal data in clear."""
+    person = PersonRef.of_id_number(container.settings.region_code, id_number)
+    rows = person_cases(container.views, person.person_id, business_today())
+    view = CasePage(items=[CaseListItem.model_validate(r if access.clear else masked_case(r))
+                           for r in rows], limit=len(rows), offset=0, position=position)
+    access.record(person)
+    return view
+
+
+def _applicant_ref(applicant: dict[str, Any]) -> PersonRef:
+    return PersonRef(str(applicant["person_id"]), str(applicant["id_number"]),
+                     str(applicant.get("name") or ""))
 
 
 @router.put("/authorisations/{username}", responses=problem_responses(404))

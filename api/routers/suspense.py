@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from api.access import PersonReadDep, masked, person_refs
 from api.deps import (
     ContainerDep,
     IdempotencyKey,
@@ -28,7 +29,6 @@ from api.schemas import (
     SuspenseRefund,
     command_response,
 )
-from domain.identity import mask_id_number
 from infra.suspense_service import assign_suspense, refund_suspense
 
 OFFSET_MAX = 10_000_000
@@ -40,8 +40,7 @@ Serial = Annotated[str, Path(max_length=64, description="Tax serial number of th
 
 
 def _masked(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{k: mask_id_number(row[k]) for k in ("id_number", "assigned_id_number")
-                      if row[k]}}
+    return masked(row, ("id_number", "assigned_id_number"))
 
 
 @router.get("", response_model=SuspensePage, responses=problem_responses(503))
@@ -62,16 +61,23 @@ def list_suspense(
         position=position)
 
 
-@router.get("/{serial_no}", response_model=SuspenseDetail, responses=problem_responses(404, 503))
-def get_suspense(serial_no: Serial, principal: SuspenseReader, container: ContainerDep,
-                 position: ReadPosition) -> SuspenseDetail:
-    """One suspense item, with full ID numbers, and its decision if made."""
+@router.get("/{serial_no}", response_model=SuspenseDetail,
+            responses=problem_responses(400, 404, 503))
+def get_suspense(serial_no: Serial, principal: SuspenseReader, access: PersonReadDep,
+                 container: ContainerDep, position: ReadPosition) -> SuspenseDetail:
+    """One suspense item and its decision if made. Needs `X-Access-Reason`: the read is
+    recorded against the line's person (and the person it was assigned to); ID numbers are in
+    clear only for roles that see personal data in clear."""
     row = container.queries.suspense_item(serial_no)
     if row is None:
         raise ApiProblem(404, "suspense_not_found",
                          f"no suspense item with serial number {serial_no} (as of position "
                          f"{position})", field="serial_no")
-    return SuspenseDetail.model_validate({**row, "position": position})
+    view = SuspenseDetail.model_validate({**(row if access.clear else _masked(row)),
+                                          "position": position})
+    access.record(*person_refs(container.settings.region_code,
+                               (row["id_number"], row["assigned_id_number"])), target=serial_no)
+    return view
 
 
 @router.post("/{serial_no}/assignment", status_code=201,

@@ -4,15 +4,18 @@ and a person's full history across insurances (infra/trace.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from api.access import REQUEST_ID_HEADER, PersonRead, PersonReadDep, PersonReadWhenNeeded
 from api.deps import ContainerDep, ReadPosition, Tracer
 from api.errors import problem_responses
-from infra.trace import TraceEntry, csv_lines
+from infra.access_log import PersonRef
+from infra.trace import TraceEntry, check_account, csv_lines
 
 router = APIRouter(tags=["trace"], responses=problem_responses(401, 403, 404, 422, 503))
 
@@ -81,44 +84,70 @@ def _view(entry: TraceEntry) -> TraceEntryView:
     return TraceEntryView.model_validate({**entry.row(), "amounts": entry.amounts})
 
 
+def _personal_read(account: str, need_reason: Callable[[], PersonRead],
+                   ) -> tuple[PersonRead, PersonRef] | None:
+    """A personal account's trace is a read of that person's record (查询留痕): it needs
+    `X-Access-Reason`, checked here before anything is read; a fund's trace does not."""
+    code = check_account(account)
+    if not code.startswith("personal:"):
+        return None
+    return need_reason(), PersonRef(code.split(":")[1], "")
+
+
 @router.get("/trace", response_model=AccountTraceView)
 def trace_account(
-    principal: Tracer, container: ContainerDep, position: ReadPosition, account: Account,
+    principal: Tracer, need_reason: PersonReadWhenNeeded, container: ContainerDep,
+    position: ReadPosition, account: Account,
     date_from: DayFrom = None, date_to: DayTo = None,
     limit: Annotated[int, Query(ge=1, le=TRACE_ENTRIES_MAX)] = TRACE_ENTRIES_DEFAULT,
 ) -> AccountTraceView:
     """Every event that touched the account in the span, oldest first, with the running
     balance; totals and the tie to the read models cover the whole span even when the list
-    is cut at `limit`."""
+    is cut at `limit`. A personal account needs `X-Access-Reason` (the read is recorded)."""
+    personal = _personal_read(account, need_reason)
     trace = container.tracer.account(account, date_from, date_to)
     items = []
     for entry in trace.entries:
         if len(items) < limit:
             items.append(_view(entry))
-    return AccountTraceView(**trace.summary(), items=items, truncated=trace.count > limit,
+    view = AccountTraceView(**trace.summary(), items=items, truncated=trace.count > limit,
                             position=position)
+    if personal:
+        personal[0].record(personal[1])
+    return view
 
 
 @router.get("/trace.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def trace_account_csv(principal: Tracer, container: ContainerDep, account: Account,
-                      date_from: DayFrom = None, date_to: DayTo = None) -> StreamingResponse:
+def trace_account_csv(principal: Tracer, need_reason: PersonReadWhenNeeded,
+                      container: ContainerDep, account: Account, date_from: DayFrom = None,
+                      date_to: DayTo = None) -> StreamingResponse:
     """The same as CSV, streamed: an opening-balance row, one row per event, and a closing
-    row with the totals and whether they tie to the read models."""
+    row with the totals and whether they tie to the read models. A personal account needs
+    `X-Access-Reason` (the read is recorded before the rows go out)."""
+    personal = _personal_read(account, need_reason)
     trace = container.tracer.account(account, date_from, date_to)
+    if personal:
+        personal[0].record(personal[1])
     name = f"trace-{trace.account.replace(':', '_')}-{trace.date_from}-{trace.date_to}.csv"
-    return StreamingResponse(csv_lines(trace), media_type=CSV_MEDIA_TYPE,
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if personal:  # a returned response does not carry the headers dependencies set
+        headers[REQUEST_ID_HEADER] = personal[0].request.request_id
+    return StreamingResponse(csv_lines(trace), media_type=CSV_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/persons/{id_number}/trace", response_model=PersonHistoryView)
 def person_history(
     id_number: Annotated[str, Path(max_length=32, description="Resident ID number.")],
-    principal: Tracer, container: ContainerDep, position: ReadPosition,
+    principal: Tracer, access: PersonReadDep, container: ContainerDep, position: ReadPosition,
 ) -> PersonHistoryView:
     """The person's full history across insurances: every event of their registration,
-    months, interest years, back-payments, cases, suspense items and benefits, in log order."""
-    person_id = str(container.ledger.person(id_number).id)
+    months, interest years, back-payments, cases, suspense items and benefits, in log order.
+    Needs `X-Access-Reason` (the read is recorded)."""
+    person = container.ledger.person(id_number)
+    person_id = str(person.id)
     entries = container.tracer.person_history(person_id)
-    return PersonHistoryView(person_id=person_id, items=[_view(e) for e in entries],
+    view = PersonHistoryView(person_id=person_id, items=[_view(e) for e in entries],
                              position=position)
+    access.record(PersonRef(person_id, person.id_number, person.name))
+    return view

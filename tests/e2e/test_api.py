@@ -40,9 +40,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
+# Reads of a person's record must say why (api/access.py): the test users always do, so that
+# every read below is recorded; tests/e2e/test_access_log_api.py checks reads that do not.
+ACCESS_REASON = {"X-Access-Reason": "counter_service"}
+
+
 def auth(client: TestClient, username: str, *roles: str) -> dict[str, str]:
     _user, token = client.app.state.container.staff.add_user(username, list(roles))  # type: ignore[attr-defined]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}", **ACCESS_REASON}
 
 
 def head(client: TestClient) -> int:
@@ -239,6 +244,17 @@ def test_authentication_and_roles(client: TestClient) -> None:
     ok(client.get("/v1/funds", headers=auditor))
     problem(client.post("/v1/contributions", headers=auth(client, "root", "admin"), json=body),
             404, "person_not_registered", "id_number")
+
+
+def test_a_deactivated_users_remembered_token_is_refused_at_once(client: TestClient) -> None:
+    """The API remembers a valid token for a few seconds (infra/staff_service.py); deactivating
+    the user in the serving process forgets it: the very next request is 401."""
+    teller = auth(client, "teller9", "teller")
+    ok(client.get("/v1/funds", headers=teller))
+    staff = client.app.state.container.staff  # type: ignore[attr-defined]
+    assert staff.remembered(teller["Authorization"].removeprefix("Bearer ")) is not None
+    staff.deactivate("teller9", "left the office")
+    problem(client.get("/v1/funds", headers=teller), 401, "token_invalid")
 
 
 # -- batch ---------------------------------------------------------------------------------------

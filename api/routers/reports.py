@@ -1,0 +1,231 @@
+"""The annual report (年度报告) of the region: JSON, a self-contained HTML page in Chinese with
+charts drawn on the server, and an XLSX workbook. Each is computed from the read models at the
+position they have reached (waiting for `min_position` first, if given) and states that
+position; targets come from SHEBAO_TARGETS_FILE, else the shipped DEMO targets."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from api.deps import AnnualReportReader, ContainerDep, ReadPosition
+from api.errors import problem_responses
+from api.routers.imports import XLSX_MEDIA_TYPE
+from domain.annual_targets import YEAR_MAX, YEAR_MIN
+from infra.annual_report_html import render_html
+from infra.annual_report_queries import annual_report
+from infra.annual_report_xlsx import write_xlsx
+
+router = APIRouter(prefix="/reports", tags=["reports"],
+                   responses=problem_responses(401, 403, 422, 503))
+
+Year = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX, description="The calendar year.")]
+
+
+class Counts(BaseModel):
+    participants: int = Field(description="in_work + retired (retired: pension only)")
+    in_work: int = Field(description="在职: contributing + interrupted")
+    contributing: int = Field(description="缴费: a month of the year posted, net of reversals")
+    interrupted: int = Field(description="中断缴费: a month in an earlier year, none this year")
+    retired: int | None = Field(description="离退休 (pension); null: not recorded")
+    new_contributors: int = Field(description="contributing, with no month in earlier years")
+
+
+class TypeCounts(Counts):
+    employer_type: str = Field(description="enterprise | public_institution | unknown")
+    name_zh: str
+
+
+class InsuranceParticipation(Counts):
+    insurance: str
+    name_zh: str
+    by_employer_type: list[TypeCounts]
+
+
+class TypeIncome(BaseModel):
+    employer_type: str
+    name_zh: str
+    income_received_fen: int
+    income_for_periods_fen: int
+
+
+class InsuranceFunds(BaseModel):
+    insurance: str
+    name_zh: str
+    income_received_fen: int = Field(description="本年入账: posted in the year (ledger day)")
+    contribution_received_fen: int
+    reversal_received_fen: int
+    income_for_periods_fen: int = Field(description="本年所属期: periods of the year")
+    expenditure_fen: int | None = Field(description="null: not recorded (no benefit payments)")
+    year_end_balance_fen: int = Field(description="pooled fund + personal accounts, by ledger "
+                                                  "day")
+    by_employer_type: list[TypeIncome]
+
+
+class MonthIncome(BaseModel):
+    month: str
+    received_fen: dict[str, int] = Field(description="insurance → fen")
+    for_periods_fen: dict[str, int] = Field(description="insurance → fen")
+
+
+class IncomeDifference(BaseModel):
+    insurance: str
+    income_received_fen: int
+    fund_movements_fen: int
+
+
+class Funds(BaseModel):
+    insurances: list[InsuranceFunds]
+    monthly: list[MonthIncome]
+    ties_fund_movements: bool = Field(description="The received income equals fund_movements.")
+    differences: list[IncomeDifference]
+
+
+class TargetItem(BaseModel):
+    indicator: str
+    name_zh: str
+    insurance: str
+    insurance_name_zh: str
+    employer_type: str | None
+    employer_type_name_zh: str
+    unit: str = Field(description="persons | amount_fen")
+    target: int
+    actual: int
+    completion_percent: str = Field(description="actual ÷ target × 100, two decimals")
+    source: str
+
+
+class Targets(BaseModel):
+    file: str
+    items: list[TargetItem]
+
+
+class TypePersons(BaseModel):
+    employer_type: str
+    name_zh: str
+    persons: int
+
+
+class Retirement(BaseModel):
+    new_retirees: int
+    new_retirees_by_employer_type: list[TypePersons]
+    pension_awards: int
+    pension_awards_monthly_fen: int
+    average_monthly_pension_fen: int | None
+    deaths: int
+
+
+class SchemeLinks(BaseModel):
+    persons: int
+    amount_fen: int
+
+
+class Transfers(BaseModel):
+    scheme_links: SchemeLinks = Field(description="城乡衔接: employee → residents' pension")
+    residents_accounts_year_end_fen: int
+    cross_region: None = Field(description="null: not recorded")
+
+
+class BackPayAssessed(BaseModel):
+    count: int
+    months: int
+    total_fen: int
+
+
+class BackPayCollected(BaseModel):
+    count: int
+    persons: int
+    months: int
+    principal_fen: int
+    late_fee_fen: int
+    interest_fen: int
+    total_fen: int
+
+
+class BackPayments(BaseModel):
+    assessed: BackPayAssessed
+    collected: BackPayCollected
+    cancelled: int
+    open_at_year_end: int
+
+
+class CaseCounts(BaseModel):
+    opened: int
+    completed: int
+    rejected: int
+    withdrawn: int
+    open: int
+    instant_completed: int
+    instant_completion_percent: str | None
+    overdue: int
+    ratings: int
+    average_rating: str | None
+
+
+class CaseItem(CaseCounts):
+    code: str
+    name_zh: str
+
+
+class Cases(CaseCounts):
+    items: list[CaseItem]
+
+
+class NotRecorded(BaseModel):
+    key: str
+    name_zh: str
+    reason_zh: str
+    reason_en: str
+
+
+class AnnualReportView(BaseModel):
+    region_code: str
+    year: int
+    position: int = Field(description="The log position every figure is as known at.")
+    as_of: str = Field(description="Recorded time of the event at `position`.")
+    as_of_day: str
+    participation: list[InsuranceParticipation]
+    funds: Funds
+    targets: Targets
+    retirement: Retirement
+    transfers: Transfers
+    backpayments: BackPayments
+    cases: Cases
+    not_recorded: list[NotRecorded]
+    content_sha256: str = Field(description="sha256 of the canonical JSON (keys sorted, no "
+                                            "whitespace) of the rest of the report")
+
+
+# The file routes come first: "/annual/{year}" would otherwise take "2024.html" as the year.
+
+@router.get("/annual/{year}.html", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}}})
+def annual_html(year: Year, principal: AnnualReportReader, container: ContainerDep,
+                position: ReadPosition) -> HTMLResponse:
+    """The report as one HTML page in Chinese, with bar and line charts as inline SVG; it
+    loads nothing from elsewhere."""
+    return HTMLResponse(render_html(annual_report(container, year)))
+
+
+@router.get("/annual/{year}.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+def annual_xlsx(year: Year, principal: AnnualReportReader, container: ContainerDep,
+                position: ReadPosition) -> Response:
+    """The report as a workbook: a sheet per section, amounts in 元."""
+    buffer = io.BytesIO()
+    write_xlsx(annual_report(container, year), buffer)
+    return Response(buffer.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="annual-report-{year}.xlsx"'})
+
+
+@router.get("/annual/{year}", response_model=AnnualReportView)
+def annual_json(year: Year, principal: AnnualReportReader, container: ContainerDep,
+                position: ReadPosition) -> AnnualReportView:
+    """参保 per insurance and employer type, fund income on both bases, targets and
+    completion, retirements, the link to the residents' scheme, back-payments, counter
+    business, and the figures not recorded in the ledger (never shown as 0)."""
+    return AnnualReportView.model_validate(annual_report(container, year))

@@ -1,0 +1,145 @@
+"""Response bodies of the personal rights statement routes (api/routers/statements.py). They
+mirror domain/statement.py field for field: the JSON route writes the statement with orjson
+straight from the dataclasses (the content hash is of exactly those bytes), and a test
+validates that JSON against these models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class TraceView(BaseModel):
+    positions: list[int] = Field(description="Log positions of the events behind the figure.")
+    first_day: str | None = Field(description="Ledger day (CST) the first of them was recorded.")
+    last_day: str | None = Field(description="Ledger day (CST) the last of them was recorded.")
+
+
+class RegistrationView(BaseModel):
+    person_id: str
+    id_number: str = Field(description="Masked for roles that do not see it in clear.")
+    name: str
+    sex: str = Field(description="M or F (from the ID number).")
+    birth_date: str = Field(description="Empty when masked.")
+    registered_on: str
+    status: str = Field(description="contributing (参保缴费), suspended (暂停缴费) or retired "
+                                    "(已退休), at the end of the year or at the position.")
+    retired_on: str | None
+    first_paid_period: str | None = Field(description="First month paid for any insurance.")
+    trace: TraceView
+
+
+class EmploymentView(BaseModel):
+    employer_code: str
+    employer_name: str
+    start_date: str
+    end_date: str | None
+    trace: TraceView
+
+
+class MonthLineView(BaseModel):
+    period: str
+    status: str = Field(description="paid (posted net of reversals) or arrears (assessed, due, "
+                                    "not paid).")
+    employer_code: str
+    base_fen: int
+    employer_fen: int = Field(description="Paid, or for arrears due, by the employer.")
+    individual_fen: int = Field(description="Paid, or for arrears due, by the person.")
+    paid_fen: int
+    arrears_fen: int
+    account_fen: int = Field(description="Credited to the personal account.")
+    backpay: bool = Field(description="Paid through a back-payment (补缴).")
+    trace: TraceView
+
+
+class InsuranceRecordView(BaseModel):
+    insurance: str = Field(description="AAE140 code.")
+    name_zh: str
+    months: list[MonthLineView]
+    paid_months: int
+    employer_fen: int
+    individual_fen: int
+    paid_fen: int
+    arrears_months: int
+    arrears_fen: int
+    cumulative_months: int = Field(description="Months paid up to the end of the year "
+                                               "(累计缴费月数).")
+    first_period: str | None
+    trace: TraceView
+
+
+class FigureView(BaseModel):
+    fen: int
+    trace: TraceView
+
+
+class PersonalAccountView(BaseModel):
+    insurance: str
+    name_zh: str
+    opening: FigureView = Field(description="Balance at the end of the previous year.")
+    contributions: FigureView
+    backpay: FigureView
+    reversals: FigureView = Field(description="Negative: reversed (红冲) credits.")
+    transfer_in: FigureView
+    transfer_out: FigureView = Field(description="Negative.")
+    interest: FigureView
+    other: FigureView
+    closing: FigureView = Field(description="opening + the figures between = closing.")
+    interest_rate: str | None = Field(description="记账利率 the interest was computed with.")
+    prior_interest_fen: int | None
+    current_interest_fen: int | None
+
+
+class BenefitView(BaseModel):
+    kind: str
+    retirement_date: str
+    monthly_fen: int
+    first_period: str | None
+    trace: TraceView
+
+
+class StatementContentView(BaseModel):
+    format_version: int
+    region_code: str
+    year: int
+    position: int = Field(description="The log position the statement is as known at.")
+    as_of: str = Field(description="Recorded time of the event at that position.")
+    registration: RegistrationView
+    employments: list[EmploymentView]
+    insurances: list[InsuranceRecordView]
+    accounts: list[PersonalAccountView]
+    benefits: list[BenefitView]
+
+
+class StatementView(BaseModel):
+    statement: StatementContentView
+    content_hash: str = Field(description="sha256 (hex) of the statement's canonical JSON "
+                                          "(keys sorted, no spaces), as issued.")
+    verification_code: str = Field(description="校验码: anyone can check it at verify_url.")
+    verify_url: str
+    masked: bool = Field(description="ID number and name masked for this reader; the hash and "
+                                     "code are those of the statement as issued.")
+
+
+class InsuranceSummaryView(BaseModel):
+    insurance: str
+    name_zh: str
+    paid_months: int
+    paid_fen: int
+    arrears_fen: int
+    cumulative_months: int
+
+
+class VerificationView(BaseModel):
+    code: str = Field(description="The code as printed (normalised).")
+    valid: bool
+    reason: str | None = Field(description="Why not valid: position_not_reached, "
+                                           "position_not_found, no_matching_statement.")
+    year: int | None
+    position: int | None
+    as_of: str | None = None
+    content_hash: str | None = None
+    name_masked: str | None = None
+    id_number_masked: str | None = None
+    insurances: list[InsuranceSummaryView] = Field(
+        default_factory=list, description="The figures to compare with the paper.")
+    account_closing_fen: int | None = None

@@ -1,0 +1,496 @@
+"""The annual report (年度报告) of a pooling region, built from plain rows of the read models
+(infra/annual_report_queries.py reads them at one log position): participants per insurance
+and employer type at the year's end, fund income on two bases, targets and their completion,
+retirements and pension awards, the link to the residents' scheme, back-payments, counter
+business; and, named as such, what the ledger does not record yet. The shape follows the
+bureau's year-end report (shared/reference/000, section 一).
+
+Status of a person in an insurance at 31 December (one status, in this order):
+1. died by then, or (pension only) linked to the residents' scheme (城乡衔接) by then: no longer
+   a participant;
+2. retired (离退休) by then: a retiree of the pension; for the other insurances not counted —
+   the ledger does not record retirees' medical cover;
+3. contributing (缴费): at least one month of the year posted, net of reversals (红冲);
+4. interrupted (中断缴费): a month posted in an earlier year, none in this one;
+5. otherwise not a participant (registered, never posted).
+Participants (参保人数) = contributing + interrupted (= in work, 在职) + retired. The employer
+type is the one of the employer of the latest month posted up to the year's end.
+
+Pure: no I/O, no clock. Money is integer fen; rates and averages are Decimal, rounded once
+(domain/money.round_fen) and written as text ("105.37") so that the report is plain JSON."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from domain.annual_targets import INDICATORS, Target
+from domain.money import round_fen
+from domain.policy import PENSION
+from domain.registration import EMPLOYER_TYPES
+
+ENTERPRISE = "enterprise"
+PUBLIC_INSTITUTION = "public_institution"
+UNKNOWN = "unknown"
+EMPLOYER_TYPE_NAMES_ZH = {**EMPLOYER_TYPES, UNKNOWN: "单位未登记"}
+EMPLOYER_TYPE_ORDER = (ENTERPRISE, PUBLIC_INSTITUTION, UNKNOWN)
+
+CONTRIBUTING = "contributing"
+INTERRUPTED = "interrupted"
+RETIRED = "retired"
+
+RECEIVED = "received"  # fund income bases, as in projections/fund_income.py
+PERIOD = "period"
+CONTRIBUTION = "contribution"
+REVERSAL = "reversal"
+
+# milestone kinds, as in projections/participation_years.py
+MILESTONE_RETIRED = "retired"
+MILESTONE_DIED = "died"
+MILESTONE_LINKED = "linked_to_residents"
+MILESTONE_PENSION_AWARDED = "pension_awarded"
+
+BACKPAY_ASSESSED = "assessed"
+BACKPAY_COLLECTED = "collected"
+BACKPAY_CANCELLED = "cancelled"
+CASE_COMPLETED = "completed"
+CASE_OPEN = "open"
+CASE_STATUSES = ("completed", "rejected", "withdrawn", "open")
+
+# Figures of the bureau's year-end report the ledger does not hold: shown as such, never as 0.
+NOT_RECORDED: tuple[dict[str, str], ...] = (
+    {"key": "residents_participants", "name_zh": "城乡居民养老、医疗保险参保人数",
+     "reason_zh": "本系统不记录城乡居民缴费与参保；仅有从职工养老保险转入的个人账户（城乡衔接）",
+     "reason_en": "residents' contributions and enrolment are not recorded; only accounts "
+                  "moved from the employee scheme"},
+    {"key": "benefit_recipients", "name_zh": "各险种享受待遇人数",
+     "reason_zh": "本系统尚不记录待遇发放（仅记录养老金核定）",
+     "reason_en": "benefit payments are not recorded yet (pension awards are)"},
+    {"key": "expenditure", "name_zh": "各险种基金支出",
+     "reason_zh": "本系统尚不记录待遇支付与发放批次，基金支出无数据",
+     "reason_en": "benefit payments and payment runs are not recorded yet"},
+    {"key": "pension_adjustment", "name_zh": "养老金调整（待遇调整）",
+     "reason_zh": "本系统尚不记录养老金调整事件",
+     "reason_en": "pension adjustments are not recorded yet"},
+    {"key": "certification", "name_zh": "待遇资格认证",
+     "reason_zh": "本系统尚不记录资格认证事件",
+     "reason_en": "eligibility certifications are not recorded yet"},
+    {"key": "cross_region_transfers", "name_zh": "跨统筹区转移接续（转入、转出人次及金额）",
+     "reason_zh": "本系统尚不记录跨统筹区转移接续；仅记录职工转城乡居民养老保险衔接",
+     "reason_en": "transfers between pooling regions are not recorded yet; only the link to "
+                  "the residents' scheme is"},
+    {"key": "public_institution_pension", "name_zh": "机关事业单位养老保险（险种120）",
+     "reason_zh": "本系统按险种110记账；机关事业单位人员按单位类型单列",
+     "reason_en": "the ledger posts every employee under 110; public institutions are shown "
+                  "by employer type"},
+)
+
+DEFINITIONS_ZH: tuple[str, ...] = (
+    "缴费人员：本年度（费款所属期）至少有一个月缴费已记账且未被红冲的在职参保人员。",
+    "中断缴费人员：以前年度有缴费记录、本年度无缴费记录，"
+    "且年末未退休、未死亡、未转入城乡居民养老保险的人员。",
+    "离退休人员：年末前已办理退休（职工养老保险），不含年末前死亡人员。",
+    "参保人数 = 缴费人员 + 中断缴费人员（在职）+ 离退休人员；"
+    "失业、医疗、工伤、生育保险不计离退休人员（本系统不记录退休人员医疗保障）。",
+    "单位类型：参保人年末前最后一个缴费月份所属单位的类型（企业 / 机关事业单位）。",
+    "基金收入（本年入账）：本年度（按中国标准时间记账日）记入各险种统筹基金和个人账户的缴费，"
+    "减去红冲，含补缴的滞纳金和利息；暂收款分配前不计入。",
+    "本年所属期缴费收入：费款所属期在本年度的缴费（单位 + 个人），减去红冲，无论何时记账。",
+    "任务完成率 = 实际数 ÷ 任务数，四舍五入保留两位小数。",
+)
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParticipationGroup:
+    """Persons alike at the year's end: employer type, the insurances with a month posted in
+    the year and in earlier years, and the milestones reached by the year's end."""
+
+    employer_type: str
+    in_year: frozenset[str]
+    before_year: frozenset[str]
+    retired: bool
+    died: bool
+    linked: bool
+    persons: int
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    """Milestones dated in the year, of one kind and employer type."""
+
+    kind: str
+    employer_type: str
+    persons: int
+    amount_fen: int  # linked: account balance moved; pension awarded: monthly pension
+
+
+@dataclass(frozen=True)
+class IncomeRow:
+    basis: str  # RECEIVED or PERIOD
+    month: str  # YYYY-MM
+    insurance: str
+    employer_type: str
+    kind: str  # CONTRIBUTION or REVERSAL
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class BackPaymentRow:
+    person_id: str
+    status: str
+    assessed_day: str
+    decided_day: str | None
+    collected_on: str | None
+    months: int
+    principal_fen: int
+    late_fee_fen: int
+    interest_fen: int
+    total_fen: int
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    code: str
+    name_zh: str
+    status: str
+    opened_on: str
+    deadline: str
+    completed_on: str | None
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class AnnualReportInputs:
+    region_code: str
+    year: int
+    position: int  # the log position every figure is as known at
+    as_of: str  # the recorded time of the event at `position`
+    as_of_day: str  # its ledger day (China Standard Time)
+    insurances: Mapping[str, str]  # employee insurance code → Chinese name, in report order
+    participation: Sequence[ParticipationGroup]
+    milestones: Sequence[MilestoneRow]
+    income: Sequence[IncomeRow]
+    fund_movements_fen: Mapping[str, int]  # received basis counted again from fund_movements
+    year_end_balances_fen: Mapping[str, int]  # insurance → pooled fund + personal accounts
+    residents_accounts_fen: int  # personal:*:170 at the year's end
+    backpayments: Sequence[BackPaymentRow]
+    cases: Sequence[CaseRow]
+    targets: Sequence[Target] = ()
+    targets_file: str = ""
+
+
+# -- rounding ---------------------------------------------------------------------------------
+
+HUNDREDTHS = Decimal("0.01")
+
+
+def ratio_2dp(numerator: int, denominator: int) -> Decimal:
+    """numerator ÷ denominator to two decimals, rounded once, half up (round_fen is the
+    project's one rounding function; here it rounds hundredths)."""
+    return (Decimal(round_fen(Decimal(numerator) * 100 / Decimal(denominator))) / 100
+            ).quantize(HUNDREDTHS)
+
+
+def percent_2dp(numerator: int, denominator: int) -> Decimal:
+    """numerator ÷ denominator as a percentage with two decimals: 323444 of 307000 → 105.36."""
+    return ratio_2dp(numerator * 100, denominator)
+
+
+# -- building ---------------------------------------------------------------------------------
+
+def status_at_year_end(group: ParticipationGroup, insurance: str) -> str | None:
+    """The group's status in `insurance` at 31 December (module docstring), None when not a
+    participant."""
+    if group.died or (insurance == PENSION and group.linked):
+        return None
+    if group.retired:
+        return RETIRED if insurance == PENSION else None
+    if insurance in group.in_year:
+        return CONTRIBUTING
+    if insurance in group.before_year:
+        return INTERRUPTED
+    return None
+
+
+@dataclass
+class _Counts:
+    contributing: int = 0
+    interrupted: int = 0
+    retired: int = 0
+    new_contributors: int = 0
+
+    def add(self, status: str, persons: int, new: bool) -> None:
+        setattr(self, status, getattr(self, status) + persons)
+        if new:
+            self.new_contributors += persons
+
+    def as_dict(self, insurance: str) -> dict[str, Any]:
+        in_work = self.contributing + self.interrupted
+        retired = self.retired if insurance == PENSION else None
+        return {"participants": in_work + (retired or 0), "in_work": in_work,
+                "contributing": self.contributing, "interrupted": self.interrupted,
+                "retired": retired, "new_contributors": self.new_contributors}
+
+
+def _types_shown(present: Iterable[str]) -> list[str]:
+    """Enterprise and public institution always; an unknown employer type only when present."""
+    found = set(present)
+    return [t for t in EMPLOYER_TYPE_ORDER if t != UNKNOWN or t in found] + sorted(
+        found - set(EMPLOYER_TYPE_ORDER))
+
+
+def _participation(inputs: AnnualReportInputs) -> list[dict[str, Any]]:
+    result = []
+    for insurance, name_zh in inputs.insurances.items():
+        total = _Counts()
+        by_type: dict[str, _Counts] = {}
+        for group in inputs.participation:
+            status = status_at_year_end(group, insurance)
+            if status is None:
+                continue
+            new = status == CONTRIBUTING and insurance not in group.before_year
+            total.add(status, group.persons, new)
+            by_type.setdefault(group.employer_type, _Counts()).add(status, group.persons, new)
+        result.append({
+            "insurance": insurance, "name_zh": name_zh, **total.as_dict(insurance),
+            "by_employer_type": [
+                {"employer_type": t, "name_zh": EMPLOYER_TYPE_NAMES_ZH.get(t, t),
+                 **by_type.get(t, _Counts()).as_dict(insurance)}
+                for t in _types_shown(by_type)],
+        })
+    return result
+
+
+def _milestones(inputs: AnnualReportInputs, kind: str) -> tuple[int, int, dict[str, int]]:
+    """Persons, amount and persons per employer type of the year's milestones of a kind."""
+    persons = amount = 0
+    by_type: dict[str, int] = {}
+    for row in inputs.milestones:
+        if row.kind == kind:
+            persons += row.persons
+            amount += row.amount_fen
+            by_type[row.employer_type] = by_type.get(row.employer_type, 0) + row.persons
+    return persons, amount, by_type
+
+
+def _retirement(inputs: AnnualReportInputs) -> dict[str, Any]:
+    retirees, _, retirees_by_type = _milestones(inputs, MILESTONE_RETIRED)
+    awards, monthly_fen, _ = _milestones(inputs, MILESTONE_PENSION_AWARDED)
+    died, _, _ = _milestones(inputs, MILESTONE_DIED)
+    return {
+        "new_retirees": retirees,
+        "new_retirees_by_employer_type": [
+            {"employer_type": t, "name_zh": EMPLOYER_TYPE_NAMES_ZH.get(t, t),
+             "persons": retirees_by_type.get(t, 0)} for t in _types_shown(retirees_by_type)],
+        "pension_awards": awards,
+        "pension_awards_monthly_fen": monthly_fen,
+        "average_monthly_pension_fen": round_fen(Decimal(monthly_fen) / awards) if awards
+        else None,
+        "deaths": died,
+    }
+
+
+def _income(rows: Iterable[IncomeRow], basis: str, insurance: str,
+            employer_type: str | None = None, kind: str | None = None) -> int:
+    return sum(r.amount_fen for r in rows if r.basis == basis and r.insurance == insurance
+               and (employer_type is None or r.employer_type == employer_type)
+               and (kind is None or r.kind == kind))
+
+
+def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
+    rows = inputs.income
+    insurances = []
+    differences = []
+    types_present = {r.employer_type for r in rows}
+    for insurance, name_zh in inputs.insurances.items():
+        received = _income(rows, RECEIVED, insurance)
+        recounted = int(inputs.fund_movements_fen.get(insurance, 0))
+        if received != recounted:
+            differences.append({"insurance": insurance, "income_received_fen": received,
+                                "fund_movements_fen": recounted})
+        insurances.append({
+            "insurance": insurance, "name_zh": name_zh,
+            "income_received_fen": received,
+            "contribution_received_fen": _income(rows, RECEIVED, insurance, kind=CONTRIBUTION),
+            "reversal_received_fen": _income(rows, RECEIVED, insurance, kind=REVERSAL),
+            "income_for_periods_fen": _income(rows, PERIOD, insurance),
+            "expenditure_fen": None,  # not recorded: see NOT_RECORDED
+            "year_end_balance_fen": int(inputs.year_end_balances_fen.get(insurance, 0)),
+            "by_employer_type": [
+                {"employer_type": t, "name_zh": EMPLOYER_TYPE_NAMES_ZH.get(t, t),
+                 "income_received_fen": _income(rows, RECEIVED, insurance, t),
+                 "income_for_periods_fen": _income(rows, PERIOD, insurance, t)}
+                for t in _types_shown(types_present)],
+        })
+    months = [f"{inputs.year:04d}-{m:02d}" for m in range(1, 13)]
+    monthly: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r.basis, r.month, r.insurance)
+        monthly[key] = monthly.get(key, 0) + r.amount_fen
+    return {
+        "insurances": insurances,
+        "monthly": [
+            {"month": month,
+             "received_fen": {i: monthly.get((RECEIVED, month, i), 0) for i in inputs.insurances},
+             "for_periods_fen": {i: monthly.get((PERIOD, month, i), 0)
+                                 for i in inputs.insurances}}
+            for month in months],
+        "ties_fund_movements": not differences,
+        "differences": differences,
+    }
+
+
+def _actual(target: Target, participation: list[dict[str, Any]], funds: dict[str, Any]
+            ) -> int:
+    if target.indicator in ("participants", "contributors"):
+        found = next(p for p in participation if p["insurance"] == target.insurance)
+        key = "participants" if target.indicator == "participants" else "contributing"
+    else:
+        found = next(f for f in funds["insurances"] if f["insurance"] == target.insurance)
+        key = "income_received_fen" if target.indicator == "income" else (
+            "income_for_periods_fen")
+    if target.employer_type is not None:
+        found = next(t for t in found["by_employer_type"]
+                     if t["employer_type"] == target.employer_type)
+    return int(found[key])
+
+
+def _targets(inputs: AnnualReportInputs, participation: list[dict[str, Any]],
+             funds: dict[str, Any]) -> dict[str, Any]:
+    items = []
+    for target in inputs.targets:
+        if target.year != inputs.year or target.insurance not in inputs.insurances:
+            continue
+        actual = _actual(target, participation, funds)
+        indicator = INDICATORS[target.indicator]
+        items.append({
+            "indicator": target.indicator, "name_zh": indicator.name_zh,
+            "insurance": target.insurance, "insurance_name_zh": inputs.insurances[
+                target.insurance],
+            "employer_type": target.employer_type,
+            "employer_type_name_zh": EMPLOYER_TYPE_NAMES_ZH.get(target.employer_type or "", ""),
+            "unit": indicator.value_key, "target": target.value, "actual": actual,
+            "completion_percent": str(percent_2dp(actual, target.value)),
+            "source": target.source,
+        })
+    return {"file": inputs.targets_file, "items": items}
+
+
+def _in_year(day: str | None, year: int) -> bool:
+    return day is not None and day[:4] == f"{year:04d}"
+
+
+def _backpayments(inputs: AnnualReportInputs) -> dict[str, Any]:
+    year, end = inputs.year, f"{inputs.year:04d}-12-31"
+    rows = inputs.backpayments
+    assessed = [r for r in rows if _in_year(r.assessed_day, year)]
+    collected = [r for r in rows if r.status == BACKPAY_COLLECTED
+                 and _in_year(r.collected_on, year)]
+    return {
+        "assessed": {"count": len(assessed), "months": sum(r.months for r in assessed),
+                     "total_fen": sum(r.total_fen for r in assessed)},
+        "collected": {"count": len(collected),
+                      "persons": len({r.person_id for r in collected}),
+                      "months": sum(r.months for r in collected),
+                      "principal_fen": sum(r.principal_fen for r in collected),
+                      "late_fee_fen": sum(r.late_fee_fen for r in collected),
+                      "interest_fen": sum(r.interest_fen for r in collected),
+                      "total_fen": sum(r.total_fen for r in collected)},
+        "cancelled": sum(1 for r in rows if r.status == BACKPAY_CANCELLED
+                         and _in_year(r.decided_day, year)),
+        "open_at_year_end": sum(1 for r in rows if r.assessed_day <= end and (
+            r.status == BACKPAY_ASSESSED or (r.decided_day or "") > end)),
+    }
+
+
+@dataclass
+class _CaseCounts:
+    opened: int = 0
+    completed: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    open: int = 0
+    instant_completed: int = 0
+    overdue: int = 0
+    ratings: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"opened": self.opened, "completed": self.completed, "rejected": self.rejected,
+                "withdrawn": self.withdrawn, "open": self.open,
+                "instant_completed": self.instant_completed,
+                "instant_completion_percent": str(percent_2dp(
+                    self.instant_completed, self.completed)) if self.completed else None,
+                "overdue": self.overdue, "ratings": len(self.ratings),
+                "average_rating": str(ratio_2dp(sum(self.ratings), len(self.ratings)))
+                if self.ratings else None}
+
+
+def _cases(inputs: AnnualReportInputs) -> dict[str, Any]:
+    """Cases opened in the year, as they stand at the report's position. Overdue: completed
+    after the deadline, or still open past it (at the year's end, or the position's day if
+    earlier)."""
+    cut = min(f"{inputs.year:04d}-12-31", inputs.as_of_day)
+    total = _CaseCounts()
+    items: dict[str, tuple[str, _CaseCounts]] = {}
+    for row in inputs.cases:
+        if not _in_year(row.opened_on, inputs.year):
+            continue
+        item = items.setdefault(row.code, (row.name_zh, _CaseCounts()))[1]
+        for counts in (total, item):
+            counts.opened += 1
+            if row.status in CASE_STATUSES:
+                setattr(counts, row.status, getattr(counts, row.status) + 1)
+            if row.status == CASE_COMPLETED and row.completed_on == row.opened_on:
+                counts.instant_completed += 1
+            if (row.completed_on and row.completed_on > row.deadline) or (
+                    row.status == CASE_OPEN and row.deadline < cut):
+                counts.overdue += 1
+            if row.rating is not None:
+                counts.ratings.append(row.rating)
+    return {**total.as_dict(), "items": [
+        {"code": code, "name_zh": name_zh, **counts.as_dict()}
+        for code, (name_zh, counts) in sorted(items.items())]}
+
+
+def build_annual_report(inputs: AnnualReportInputs) -> dict[str, Any]:
+    """The report as plain JSON values (ints, strings, None, lists, dicts), with the sha256 of
+    its canonical JSON (keys sorted, no whitespace) under `content_sha256`."""
+    participation = _participation(inputs)
+    funds = _funds(inputs)
+    linked, linked_fen, _ = _milestones(inputs, MILESTONE_LINKED)
+    report: dict[str, Any] = {
+        "region_code": inputs.region_code,
+        "year": inputs.year,
+        "position": inputs.position,
+        "as_of": inputs.as_of,
+        "as_of_day": inputs.as_of_day,
+        "participation": participation,
+        "funds": funds,
+        "targets": _targets(inputs, participation, funds),
+        "retirement": _retirement(inputs),
+        "transfers": {"scheme_links": {"persons": linked, "amount_fen": linked_fen},
+                      "residents_accounts_year_end_fen": inputs.residents_accounts_fen,
+                      "cross_region": None},  # not recorded: see NOT_RECORDED
+        "backpayments": _backpayments(inputs),
+        "cases": _cases(inputs),
+        "not_recorded": [dict(item) for item in NOT_RECORDED],
+    }
+    report["content_sha256"] = content_sha256(report)
+    return report
+
+
+def canonical_json(report: Mapping[str, Any]) -> bytes:
+    """Keys sorted, no whitespace; `content_sha256` itself left out."""
+    return orjson.dumps({k: v for k, v in report.items() if k != "content_sha256"},
+                        option=orjson.OPT_SORT_KEYS)
+
+
+def content_sha256(report: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(report)).hexdigest()

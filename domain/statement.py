@@ -1,0 +1,601 @@
+"""The personal rights statement (社会保险个人权益记录单, 人社部令第14号; DOMAIN.md §10) of one
+person for one year, built from plain rows of the read models as they were known at one log
+position P — only rows with position ≤ P count — so that the same (person, year, P) always gives
+the same statement, and anyone can have it verified later by rebuilding it
+(domain/verification_code.py).
+
+What it holds: registration and employers; per insurance (AAE140) each month of the year with
+its base and amounts (employer / individual / paid / arrears), the year's totals and the
+cumulative contribution months; the pension personal account (opening balance, credits,
+back-pay, reversals, transfers, interest and its rate, closing balance); benefits awarded. Every
+figure keeps the log positions of the events behind it (`Trace`) and the ledger days they were
+recorded on, which is what a trace of the account (GET /v1/trace) is asked for.
+
+Money is integer fen; the canonical form is JSON with sorted keys (`canonical_json`), and its
+sha256 is the content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+
+from domain.assessment import EMPLOYEE_INSURANCES, rate_schedule
+from domain.errors import NotFound, ValidationFailed
+from domain.periods import Period
+from domain.policy import PENSION, PolicyTables
+
+FORMAT_VERSION = 1
+MONTHS_PER_YEAR = 12
+
+# Status of the person (参保状态, AAC008/AAC031) at the end of the year or at P, if earlier.
+CONTRIBUTING, SUSPENDED, RETIRED = "contributing", "suspended", "retired"
+# Status of one insurance in one month.
+PAID, ARREARS = "paid", "arrears"
+
+
+# Trace and MonthLine are made about a hundred times per statement: not frozen, whose
+# __init__ costs five times more (300,000 statements a year); nothing changes them once built.
+@dataclass(slots=True)
+class Trace:
+    """The events behind a figure: their log positions, and the first and last ledger day
+    (China Standard Time) they were recorded on."""
+
+    positions: tuple[int, ...] = ()
+    first_day: str | None = None
+    last_day: str | None = None
+
+
+EMPTY_TRACE = Trace()
+
+
+# -- input rows (plain values from the read models) -------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A row of `person_facts` or `employer_facts` (projections/person_facts.py)."""
+
+    kind: str
+    data: Mapping[str, Any]
+    position: int
+    day: str
+    source_id: str = ""  # the aggregate the event belongs to (hex)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """A row of `contribution_history`: one posting, supplement or reversal of a month."""
+
+    period: str
+    kind: str  # "posted" or "reversed"
+    employer_code: str
+    lines: Sequence[Sequence[Any]]  # [insurance, base, employer, individual, account] fen
+    position: int
+    day: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """A row of `person_account_entries`."""
+
+    insurance: str
+    effective_date: str
+    period: str
+    kind: str
+    amount_fen: int
+    position: int
+    day: str
+
+
+@dataclass(frozen=True)
+class StatementInputs:
+    region_code: str
+    year: int
+    position: int  # P: the statement is the ledger as known at this log position
+    as_of: str  # the recorded time of the event at P (ISO 8601)
+    as_of_day: str  # its ledger day (China Standard Time), YYYY-MM-DD
+    person_id: str
+    facts: Sequence[Fact]
+    employers: Mapping[str, Sequence[Fact]]  # by credit code
+    history: Sequence[HistoryRow]  # the person's months up to the end of the year
+    accounts: Sequence[AccountRow]  # the person's account entries up to the end of the year
+
+
+# -- the statement --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    person_id: str
+    id_number: str
+    name: str
+    sex: str  # "M" or "F"
+    birth_date: str
+    registered_on: str
+    status: str  # CONTRIBUTING, SUSPENDED or RETIRED
+    retired_on: str | None
+    first_paid_period: str | None  # the first month paid for any insurance (首次缴费)
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Employment:
+    employer_code: str
+    employer_name: str
+    start_date: str
+    end_date: str | None
+    trace: Trace
+
+
+@dataclass(slots=True)
+class MonthLine:
+    """One insurance in one month: paid (posted, net of reversals) or in arrears (assessed and
+    due but not paid). `employer_fen` and `individual_fen` are what was paid, or for arrears
+    what is due."""
+
+    period: str
+    status: str
+    employer_code: str
+    base_fen: int
+    employer_fen: int
+    individual_fen: int
+    paid_fen: int
+    arrears_fen: int
+    account_fen: int  # credited to the personal account
+    backpay: bool  # paid through a back-payment (补缴)
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceRecord:
+    insurance: str
+    name_zh: str
+    months: tuple[MonthLine, ...]
+    paid_months: int
+    employer_fen: int
+    individual_fen: int
+    paid_fen: int
+    arrears_months: int
+    arrears_fen: int
+    cumulative_months: int  # months paid up to the end of the year (累计缴费月数)
+    first_period: str | None
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    fen: int
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalAccount:
+    """closing = opening + contributions + backpay + reversals + transfer_in + transfer_out
+    + interest + other (reversals and transfers out are negative)."""
+
+    insurance: str
+    name_zh: str
+    opening: Figure  # balance at the end of the previous year, as known at P
+    contributions: Figure  # credits of the year's months (individual contributions)
+    backpay: Figure  # credits of the year's months paid through a back-payment
+    reversals: Figure  # reversed (红冲) credits
+    transfer_in: Figure
+    transfer_out: Figure
+    interest: Figure  # the year's interest, recomputations included
+    other: Figure  # entries of kinds this statement does not know (none today)
+    closing: Figure
+    interest_rate: str | None  # the rate the year's interest was computed with (记账利率)
+    prior_interest_fen: int | None  # on the opening balance
+    current_interest_fen: int | None  # on the year's credits (月积数法)
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    kind: str
+    retirement_date: str
+    monthly_fen: int
+    first_period: str | None
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    format_version: int
+    region_code: str
+    year: int
+    position: int
+    as_of: str
+    registration: Registration
+    employments: tuple[Employment, ...]
+    insurances: tuple[InsuranceRecord, ...]
+    accounts: tuple[PersonalAccount, ...]
+    benefits: tuple[Benefit, ...]
+
+    def insurance(self, code: str) -> InsuranceRecord | None:
+        return next((r for r in self.insurances if r.insurance == code), None)
+
+    def account(self, code: str = PENSION) -> PersonalAccount | None:
+        return next((a for a in self.accounts if a.insurance == code), None)
+
+
+def canonical_json(statement: Statement) -> bytes:
+    """The statement as JSON: keys sorted, no whitespace, integers and strings only — what
+    anyone can recompute the content hash from. (orjson writes a dataclass's fields in their
+    declared order whatever the options, hence the round trip through plain values.)"""
+    return orjson.dumps(orjson.loads(orjson.dumps(statement)), option=orjson.OPT_SORT_KEYS)
+
+
+def content_hash(statement: Statement) -> str:
+    return hashlib.sha256(canonical_json(statement)).hexdigest()
+
+
+# -- building -------------------------------------------------------------------------------
+
+def trace_of(pairs: Iterable[tuple[int, str]]) -> Trace:
+    """A trace from (position, ledger day) pairs."""
+    if type(pairs) is list and len(pairs) == 1:  # most months: one posting
+        position, day = pairs[0]
+        return Trace((position,), day, day)
+    found = dict(pairs)
+    if not found:
+        return EMPTY_TRACE
+    days = found.values()
+    return Trace(tuple(sorted(found)), min(days), max(days))
+
+
+@dataclass
+class _Net:
+    """One insurance of one month, summed over its postings and reversals."""
+
+    count: int = 0  # postings minus reversals
+    base_fen: int = 0
+    employer_fen: int = 0
+    individual_fen: int = 0
+    account_fen: int = 0
+    employer_code: str = ""
+    posted_position: int = 0  # of the last posting
+    events: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Spell:
+    employer_code: str
+    start_date: str
+    end_date: str | None
+    events: list[tuple[int, str]]
+
+
+def build_statement(inputs: StatementInputs, policy: PolicyTables) -> Statement:
+    """The statement as known at `inputs.position`. Raises NotFound when the person was not
+    registered by then."""
+    at = inputs.position
+    year = inputs.year
+    facts = sorted((f for f in inputs.facts if f.position <= at), key=lambda f: f.position)
+    history = sorted((r for r in inputs.history if r.position <= at
+                      and r.period <= f"{year}-12"), key=lambda r: r.position)
+    year_end = f"{year}-12-31"
+    entries = [r for r in inputs.accounts if r.position <= at and r.effective_date <= year_end]
+    # (period, position) of the postings a back-payment's collection made
+    backpaid = {(str(f.data["period"]), f.position) for f in facts if f.kind == "backpaid_month"}
+
+    nets, earlier = _month_nets(history, f"{year}-01")
+    spells = _spells(facts)
+    insurances = _insurances(inputs, policy, nets, earlier, spells, facts, backpaid)
+    first_paid = min((r.first_period for r in insurances if r.first_period), default=None)
+    return Statement(
+        format_version=FORMAT_VERSION,
+        region_code=inputs.region_code,
+        year=year,
+        position=at,
+        as_of=inputs.as_of,
+        registration=_registration(inputs, facts, spells, first_paid),
+        employments=tuple(_employment(s, inputs.employers, at) for s in spells
+                          if s.start_date <= year_end
+                          and (s.end_date is None or s.end_date >= f"{year}-01-01")),
+        insurances=tuple(insurances),
+        accounts=_accounts(inputs, policy, entries, facts, backpaid),
+        benefits=_benefits(facts),
+    )
+
+
+def _registration(inputs: StatementInputs, facts: Sequence[Fact], spells: Sequence[_Spell],
+                  first_paid: str | None) -> Registration:
+    registered = next((f for f in facts if f.kind == "registered"), None)
+    if registered is None:
+        raise NotFound("person_not_found",
+                       f"person {inputs.person_id} was not registered at log position "
+                       f"{inputs.position}", field="id_number")
+    name = str(registered.data["name"])
+    events = [(registered.position, registered.day)]
+    retired_on: str | None = None
+    for f in facts:
+        if f.kind == "name_changed":
+            name = str(f.data["name"])
+            events.append((f.position, f.day))
+        elif f.kind == "retired":
+            retired_on = str(f.data["retired_on"])
+            events.append((f.position, f.day))
+    # The status at the end of the year, or at P when that comes first.
+    on = min(f"{inputs.year}-12-31", inputs.as_of_day)
+    if retired_on is not None and retired_on <= on:
+        status = RETIRED
+    elif any(s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in spells):
+        status = CONTRIBUTING
+    else:
+        status = SUSPENDED
+    d = registered.data
+    return Registration(
+        person_id=inputs.person_id, id_number=str(d["id_number"]), name=name, sex=str(d["sex"]),
+        birth_date=str(d["birth_date"]), registered_on=str(d["registered_on"]), status=status,
+        retired_on=retired_on, first_paid_period=first_paid, trace=trace_of(events))
+
+
+def _spells(facts: Sequence[Fact]) -> list[_Spell]:
+    spells: list[_Spell] = []
+    for f in facts:
+        if f.kind == "employment_started":
+            spells.append(_Spell(str(f.data["employer_code"]), str(f.data["start_date"]), None,
+                                 [(f.position, f.day)]))
+        elif f.kind == "employment_ended":
+            for spell in reversed(spells):
+                if spell.employer_code == f.data["employer_code"] and spell.end_date is None:
+                    spell.end_date = str(f.data["end_date"])
+                    spell.events.append((f.position, f.day))
+                    break
+    return spells
+
+
+@dataclass(frozen=True)
+class _EmployerAt:
+    name: str
+    risk_classes: tuple[tuple[str, int], ...]  # (effective from, class), oldest first
+    events: tuple[tuple[int, str], ...]
+
+    def risk_class_on(self, period: str) -> int:
+        """As Employer.risk_class_on: the class in force on the first day of the month."""
+        day = f"{period}-01"
+        found = self.risk_classes[0][1]
+        for effective_from, risk_class in self.risk_classes:
+            if effective_from <= day:
+                found = risk_class
+        return found
+
+
+def _employer_at(facts: Sequence[Fact] | None, at: int) -> _EmployerAt | None:
+    name: str | None = None
+    classes: list[tuple[str, int]] = []
+    events: list[tuple[int, str]] = []
+    for f in sorted(facts or (), key=lambda f: f.position):
+        if f.position > at:
+            break
+        if f.kind == "registered":
+            name = str(f.data["name"])
+            classes = [("0001-01-01", int(f.data["risk_class"]))]
+        elif f.kind == "risk_class_changed":
+            classes.append((str(f.data["effective_from"]), int(f.data["risk_class"])))
+        events.append((f.position, f.day))
+    if name is None:
+        return None
+    return _EmployerAt(name, tuple(classes), tuple(events))
+
+
+def _employment(spell: _Spell, employers: Mapping[str, Sequence[Fact]], at: int) -> Employment:
+    employer = _employer_at(employers.get(spell.employer_code), at)
+    return Employment(
+        employer_code=spell.employer_code,
+        employer_name=employer.name if employer else "",
+        start_date=spell.start_date, end_date=spell.end_date,
+        trace=trace_of(spell.events + list(employer.events[:1] if employer else ())))
+
+
+def _month_nets(history: Sequence[HistoryRow], first_month: str
+                ) -> tuple[dict[tuple[str, str], _Net], dict[tuple[str, str], int]]:
+    """Per (month, insurance): the year's months summed, and for the months before the year
+    only postings minus reversals (all the cumulative months need)."""
+    nets: dict[tuple[str, str], _Net] = {}
+    earlier: dict[tuple[str, str], int] = {}
+    for row in history:
+        sign = 1 if row.kind == "posted" else -1
+        if row.period < first_month:
+            for line in row.lines:
+                key = (row.period, line[0])
+                earlier[key] = earlier.get(key, 0) + sign
+            continue
+        for insurance, base, employer, individual, account in row.lines:
+            net = nets.get((row.period, insurance))
+            if net is None:
+                net = nets[(row.period, insurance)] = _Net()
+            net.count += sign
+            net.employer_fen += sign * int(employer)
+            net.individual_fen += sign * int(individual)
+            net.account_fen += sign * int(account)
+            if sign > 0:
+                net.base_fen = int(base)
+                net.employer_code = row.employer_code
+                net.posted_position = row.position
+            net.events.append((row.position, row.day))
+    return nets, earlier
+
+
+def _insurances(inputs: StatementInputs, policy: PolicyTables,
+                nets: Mapping[tuple[str, str], _Net], earlier: Mapping[tuple[str, str], int],
+                spells: Sequence[_Spell], facts: Sequence[Fact],
+                backpaid: AbstractSet[tuple[str, int]]) -> list[InsuranceRecord]:
+    lines: dict[str, list[MonthLine]] = {}
+    cumulative: dict[str, int] = {}
+    first_period: dict[str, str] = {}
+    for (period, insurance), count in sorted(earlier.items()):
+        if count > 0:
+            cumulative[insurance] = cumulative.get(insurance, 0) + 1
+            first_period.setdefault(insurance, period)
+    # Every event behind an insurance's year: its months, reversed ones too.
+    events: dict[str, list[tuple[int, str]]] = {}
+    for (period, insurance), net in sorted(nets.items()):
+        events.setdefault(insurance, []).extend(net.events)
+        if net.count <= 0:
+            continue
+        cumulative[insurance] = cumulative.get(insurance, 0) + 1
+        first_period.setdefault(insurance, period)
+        lines.setdefault(insurance, []).append(MonthLine(
+            period=period, status=PAID, employer_code=net.employer_code,
+            base_fen=net.base_fen, employer_fen=net.employer_fen,
+            individual_fen=net.individual_fen,
+            paid_fen=net.employer_fen + net.individual_fen, arrears_fen=0,
+            account_fen=net.account_fen,
+            backpay=(period, net.posted_position) in backpaid,
+            trace=trace_of(net.events)))
+    for insurance, line, line_events in _arrears(inputs, policy, nets, spells, facts):
+        lines.setdefault(insurance, []).append(line)
+        events.setdefault(insurance, []).extend(line_events)
+    records: list[InsuranceRecord] = []
+    for insurance in sorted(set(lines) | set(cumulative)):
+        months = tuple(sorted(lines.get(insurance, ()), key=lambda m: m.period))
+        paid = [m for m in months if m.status == PAID]
+        arrears = [m for m in months if m.status == ARREARS]
+        records.append(InsuranceRecord(
+            insurance=insurance, name_zh=policy.insurance(insurance).name_zh, months=months,
+            paid_months=len(paid),
+            employer_fen=sum(m.employer_fen for m in paid),
+            individual_fen=sum(m.individual_fen for m in paid),
+            paid_fen=sum(m.paid_fen for m in paid),
+            arrears_months=len(arrears), arrears_fen=sum(m.arrears_fen for m in arrears),
+            cumulative_months=cumulative.get(insurance, 0),
+            first_period=first_period.get(insurance),
+            trace=trace_of(events.get(insurance, ()))))
+    return records
+
+
+def _arrears(inputs: StatementInputs, policy: PolicyTables,
+             nets: Mapping[tuple[str, str], _Net], spells: Sequence[_Spell],
+             facts: Sequence[Fact]) -> Iterable[tuple[str, MonthLine, list[tuple[int, str]]]]:
+    """Months of the year the person was employed in, with a base declared for the year, that
+    fell due before P and are not paid, per insurance — as the arrears report counts them
+    (infra/arrears.py), at the rates then. Each with the events behind it: the employment,
+    the base declaration and any reversal of the month."""
+    year = inputs.year
+    base = None
+    for f in facts:
+        if f.kind == "base_declared" and int(f.data["year"]) == year:
+            base = f
+    if base is None:
+        return
+    base_fen = int(base.data["base_fen"])
+    as_of = date.fromisoformat(inputs.as_of_day)
+    for month in range(1, MONTHS_PER_YEAR + 1):
+        period = Period(year, month)
+        text = str(period)
+        if as_of <= policy.due_date(period):
+            break
+        if all((net := nets.get((text, insurance))) is not None and net.count > 0
+               for insurance in EMPLOYEE_INSURANCES):
+            continue  # every insurance of the month is paid: nothing to assess
+        spell = _spell_in(spells, text)
+        if spell is None:
+            continue
+        employer = _employer_at(inputs.employers.get(spell.employer_code), inputs.position)
+        if employer is None:
+            continue
+        try:
+            assessed = rate_schedule(policy, period, employer.risk_class_on(text),
+                                     EMPLOYEE_INSURANCES).assess(base_fen)
+        except ValidationFailed:
+            continue  # the policy tables do not cover the month: nothing can be assessed
+        for line in assessed:
+            insurance, line_base, employer_fen, individual_fen = (
+                str(line[0]), _fen(line[1]), _fen(line[2]), _fen(line[3]))
+            net = nets.get((text, insurance))
+            if net is not None and net.count > 0:
+                continue
+            events = [*spell.events[:1], (base.position, base.day),
+                      *(net.events if net is not None else ())]
+            yield insurance, MonthLine(
+                period=text, status=ARREARS, employer_code=spell.employer_code,
+                base_fen=line_base, employer_fen=employer_fen, individual_fen=individual_fen,
+                paid_fen=0, arrears_fen=employer_fen + individual_fen, account_fen=0,
+                backpay=False, trace=trace_of(events)), events
+
+
+def _fen(value: object) -> int:
+    assert type(value) is int, value
+    return value
+
+
+def _spell_in(spells: Sequence[_Spell], period: str) -> _Spell | None:
+    """The employment the month belongs to: the last one that overlaps it."""
+    first_day, last_day = f"{period}-01", f"{period}-31"
+    found = None
+    for spell in spells:
+        if spell.start_date <= last_day and (spell.end_date is None
+                                             or spell.end_date >= first_day):
+            found = spell
+    return found
+
+
+def _accounts(inputs: StatementInputs, policy: PolicyTables, entries: Sequence[AccountRow],
+              facts: Sequence[Fact], backpaid: AbstractSet[tuple[str, int]]
+              ) -> tuple[PersonalAccount, ...]:
+    year_start = f"{inputs.year}-01-01"
+    by_insurance: dict[str, list[AccountRow]] = {PENSION: []}
+    for row in entries:
+        by_insurance.setdefault(row.insurance, []).append(row)
+    interest_fact = None
+    for f in facts:
+        if f.kind == "interest_year" and int(f.data["year"]) == inputs.year:
+            interest_fact = f
+    accounts = []
+    for insurance, rows in sorted(by_insurance.items()):
+        parts: dict[str, list[AccountRow]] = {
+            "opening": [], "contributions": [], "backpay": [], "reversals": [],
+            "transfer_in": [], "transfer_out": [], "interest": [], "other": []}
+        for row in rows:
+            parts[_part(row, year_start, backpaid)].append(row)
+        figures = {name: Figure(sum(r.amount_fen for r in part),
+                                trace_of((r.position, r.day) for r in part))
+                   for name, part in parts.items()}
+        closing = Figure(sum(r.amount_fen for r in rows),
+                         trace_of((r.position, r.day) for r in rows))
+        assert closing.fen == sum(f.fen for f in figures.values()), (inputs.person_id, insurance)
+        rate_fact = interest_fact if insurance == PENSION else None
+        accounts.append(PersonalAccount(
+            insurance=insurance, name_zh=policy.insurance(insurance).name_zh, **figures,
+            closing=closing,
+            interest_rate=str(rate_fact.data["rate"]) if rate_fact else None,
+            prior_interest_fen=int(rate_fact.data["prior_interest_fen"]) if rate_fact else None,
+            current_interest_fen=(int(rate_fact.data["current_interest_fen"]) if rate_fact
+                                  else None)))
+    return tuple(accounts)
+
+
+def _part(row: AccountRow, year_start: str, backpaid: AbstractSet[tuple[str, int]]) -> str:
+    if row.effective_date < year_start:
+        return "opening"
+    if row.kind == "contribution":
+        if (row.period, row.position) in backpaid:
+            return "backpay"
+        return "contributions"
+    if row.kind == "reversal":
+        return "reversals"
+    if row.kind == "interest":
+        return "interest"
+    if row.kind == "transfer":
+        return "transfer_in" if row.amount_fen > 0 else "transfer_out"
+    return "other"
+
+
+def _benefits(facts: Sequence[Fact]) -> tuple[Benefit, ...]:
+    awards = [f for f in facts if f.kind == "entitlement_awarded"]
+    benefits = []
+    for award in awards:
+        first = next((f for f in facts if f.kind == "first_payment_scheduled"
+                      and f.source_id == award.source_id), None)
+        events = [(award.position, award.day)] + ([(first.position, first.day)] if first else [])
+        benefits.append(Benefit(
+            kind=str(award.data["kind"]), retirement_date=str(award.data["retirement_date"]),
+            monthly_fen=int(award.data["monthly_fen"]),
+            first_period=str(first.data["period"]) if first else None,
+            trace=trace_of(events)))
+    return tuple(benefits)

@@ -1,0 +1,78 @@
+"""The annual report as one self-contained HTML page in Simplified Chinese: jinja2 template
+infra/templates/annual_report.html.j2, charts drawn on the server as inline SVG
+(infra/svg_chart.py), styles inline. The page fetches nothing: it can be mailed, archived or
+printed as it is."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from domain.annual_report import DEFINITIONS_ZH
+from infra import annual_report_labels as labels
+from infra.svg_chart import Series, bar_chart, line_chart
+
+TEMPLATE = "annual_report.html.j2"
+MONTH_LABELS_ZH = tuple(f"{m}月" for m in range(1, 13))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("infra", "templates"),
+                      autoescape=select_autoescape(("html", "j2")), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(yuan=labels.yuan, wan=labels.wan_yuan_text, persons=labels.persons,
+                       cst=labels.cst_time)
+    return env
+
+
+def charts(report: dict[str, Any]) -> dict[str, Markup]:
+    """The report's charts as SVG markup (escaped inside, trusted by the template)."""
+    participation = report["participation"]
+    names = [labels.short_name(p["insurance"], p["name_zh"]) for p in participation]
+    found = {
+        "participants": bar_chart(
+            f"{report['year']}年末各险种参保人数", names,
+            [Series("缴费", tuple(p["contributing"] for p in participation)),
+             Series("中断缴费", tuple(p["interrupted"] for p in participation)),
+             Series("离退休", tuple(p["retired"] for p in participation))], "人"),
+    }
+    funds = report["funds"]["insurances"]
+    found["income"] = bar_chart(
+        f"{report['year']}年各险种基金收入", names,
+        [Series("本年入账", tuple(labels.wan_yuan(f["income_received_fen"]) for f in funds)),
+         Series("本年所属期", tuple(labels.wan_yuan(f["income_for_periods_fen"])
+                                    for f in funds))], "万元")
+    monthly = report["funds"]["monthly"]
+    for key, basis, title in (("monthly_for_periods", "for_periods_fen", "按费款所属期"),
+                              ("monthly_received", "received_fen", "按记账日")):
+        found[key] = line_chart(
+            f"{report['year']}年月度基金收入（{title}）", MONTH_LABELS_ZH,
+            [Series(name, tuple(labels.wan_yuan(m[basis][p["insurance"]]) for m in monthly))
+             for name, p in zip(names, participation, strict=True)], "万元")
+    targets = report["targets"]["items"]
+    if targets:
+        found["targets"] = bar_chart(
+            f"{report['year']}年任务完成率", [_target_label(t) for t in targets],
+            [Series("完成率", tuple(Decimal(t["completion_percent"]) for t in targets))],
+            "%", reference=(100, "100%"))
+    # svg_chart escapes every text it draws: the markup is safe to insert as it is.
+    return {name: Markup(svg) for name, svg in found.items()}
+
+
+def _target_label(target: dict[str, Any]) -> str:
+    label = labels.short_name(target["insurance"], target["insurance_name_zh"])
+    if target["employer_type"]:
+        label += "·" + ("企业" if target["employer_type"] == "enterprise" else "机关")
+    return label + "·" + {"participants": "参保", "contributors": "缴费", "income": "收入",
+                          "income_for_periods": "所属期"}[target["indicator"]]
+
+
+def render_html(report: dict[str, Any]) -> str:
+    return _environment().get_template(TEMPLATE).render(
+        r=report, charts=charts(report), definitions=DEFINITIONS_ZH,
+        target_value=labels.target_value_text, short_name=labels.short_name)

@@ -1,0 +1,185 @@
+"""The annual report's rows, read from the read models in one snapshot at one log position, and
+the report built from them (domain/annual_report.py).
+
+Every figure comes from read models that are rebuilt from the events (`projections rebuild`):
+participation_years and participation_milestones (participants, retirements, deaths, links,
+pension awards), fund_income_months with fund_income_employers (income per insurance, basis and
+employer type), fund_movements (the same income counted again, as a check), account_days
+(year-end balances), backpayments, cases. The queries run in one read snapshot
+(`ViewsDb.snapshot`) together with the tracking positions of these read models: the report says
+the position P it is as known at, and the same events up to P give the same report, whichever
+backend and however often rebuilt. Computed again after events for the year were added (a
+back-payment of its months, a late import), it differs, and P says why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from domain.annual_report import (
+    UNKNOWN,
+    AnnualReportInputs,
+    BackPaymentRow,
+    CaseRow,
+    IncomeRow,
+    MilestoneRow,
+    ParticipationGroup,
+    build_annual_report,
+)
+from domain.annual_targets import YEAR_MAX, YEAR_MIN
+from domain.assessment import EMPLOYEE_INSURANCES
+from domain.errors import ValidationFailed
+from domain.scheme_link import RESIDENTS_PENSION
+from infra.annual_targets_loader import load_targets
+from infra.bootstrap import Container
+from infra.projection_runner import TRACKING_TABLE
+from projections.fund_income import EMPLOYERS as EMPLOYER_TYPES_TABLE
+from projections.fund_income import TABLE as INCOME_TABLE
+from projections.fund_movements import CONTRIBUTION, REVERSAL, ledger_day
+from projections.fund_movements import TABLE as MOVEMENTS_TABLE
+from projections.participation_years import DIED, LINKED, MILESTONES, MONTH_COLUMNS, RETIRED
+from projections.participation_years import TABLE as YEARS_TABLE
+
+Query = Callable[..., list[tuple[Any, ...]]]
+
+# The read models the report reads: it is as known at the least position among them.
+READ_MODELS = ("participation_years", "fund_income", "fund_movements", "account_days",
+               "backpayments", "cases")
+PERSONAL_PREFIX = "personal:*:"
+FUND_PREFIX = "fund:"
+
+
+def check_year(year: int) -> int:
+    if isinstance(year, bool) or not isinstance(year, int) or not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValidationFailed("year_out_of_range",
+                               f"year must be {YEAR_MIN}-{YEAR_MAX}, got {year!r}", field="year")
+    return year
+
+
+def annual_report(c: Container, year: int, targets_path: Path | None = None) -> dict[str, Any]:
+    """The report of `year` as the read models stand now (catch them up first to include the
+    latest events). `targets_path`: a targets file (TOML) instead of the configured one."""
+    check_year(year)
+    targets, targets_file = load_targets(targets_path, set(EMPLOYEE_INSURANCES))
+    with c.views.snapshot() as query:
+        position = read_position(query)
+        rows = _rows(query, year)
+    as_of = c.store.events_at([position]) if position > 0 else []
+    recorded_at = as_of[0].recorded_at if as_of else ""
+    insurances = {code: c.policy.insurances[code].name_zh for code in EMPLOYEE_INSURANCES}
+    return build_annual_report(AnnualReportInputs(
+        region_code=c.settings.region_code, year=year, position=position, as_of=recorded_at,
+        as_of_day=ledger_day(recorded_at) if recorded_at else "", insurances=insurances,
+        targets=targets, targets_file=targets_file, **rows))
+
+
+def read_position(query: Query) -> int:
+    marks = ", ".join("?" * len(READ_MODELS))
+    found = {str(name): int(position) for name, position in query(
+        f"SELECT name, position FROM {TRACKING_TABLE} WHERE name IN ({marks})", READ_MODELS)}
+    missing = set(READ_MODELS) - set(found)
+    assert not missing, f"read models not set up: {missing}"
+    return min(found.values())
+
+
+def _rows(query: Query, year: int) -> dict[str, Any]:
+    first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    return {
+        "participation": participation_groups(query, year),
+        "milestones": milestones_in_year(query, year),
+        "income": [IncomeRow(str(b), str(m), str(i), str(t), str(k), int(fen))
+                   for b, m, i, t, k, fen in query(
+                       f"SELECT basis, month, insurance, employer_type, kind, amount_fen"
+                       f" FROM {INCOME_TABLE} WHERE month >= ? AND month <= ?",
+                       (first[:7], last[:7]))],
+        "fund_movements_fen": {str(i): int(fen) for i, fen in query(
+            f"SELECT insurance, SUM(amount_fen) FROM {MOVEMENTS_TABLE} WHERE day >= ?"
+            " AND day <= ? AND kind IN (?, ?) GROUP BY insurance",
+            (first, last, CONTRIBUTION, REVERSAL))},
+        **_balances(query, last),
+        "backpayments": [
+            BackPaymentRow(str(person), str(status), ledger_day(assessed_at),
+                           ledger_day(decided_at) if decided_at else None,
+                           collected_on, int(months), int(principal), int(fee), int(interest),
+                           int(total))
+            for person, status, assessed_at, decided_at, collected_on, months, principal, fee,
+            interest, total in query(
+                "SELECT person_id, status, assessed_at, decided_at, collected_on, months,"
+                " principal_fen, late_fee_fen, interest_fen, total_fen FROM backpayments")],
+        "cases": [CaseRow(str(code), str(name), str(status), str(opened), str(deadline),
+                          completed, None if rating is None else int(rating))
+                  for code, name, status, opened, deadline, completed, rating in query(
+                      "SELECT code, name_zh, status, opened_on, deadline, completed_on, rating"
+                      " FROM cases WHERE opened_on >= ? AND opened_on <= ?", (first, last))],
+    }
+
+
+def participation_groups(query: Query, year: int) -> list[ParticipationGroup]:
+    """Persons grouped by employer type, the insurances with a month in the year and before
+    it, and the milestones reached by its end: one aggregate query, a few dozen rows back."""
+    end = f"{year:04d}-12-31"
+    flags = []
+    for i, column in enumerate(MONTH_COLUMNS):
+        flags.append(f"MAX(CASE WHEN year = {year} AND {column} > 0 THEN 1 ELSE 0 END) AS y{i}")
+        flags.append(f"MAX(CASE WHEN year < {year} AND {column} > 0 THEN 1 ELSE 0 END) AS b{i}")
+    flag_columns = [f"COALESCE(py.{p}{i}, 0)" for i in range(len(MONTH_COLUMNS))
+                    for p in ("y", "b")]
+    milestone = "MAX(CASE WHEN kind = ? THEN 1 ELSE 0 END)"
+    selected = [f"COALESCE(e.employer_type, '{UNKNOWN}')", *flag_columns,
+                "COALESCE(ms.retired, 0)", "COALESCE(ms.died, 0)", "COALESCE(ms.linked, 0)"]
+    sql = (
+        f"WITH py AS (SELECT person_id, MAX(year) AS last_year, {', '.join(flags)}"
+        f" FROM {YEARS_TABLE} WHERE year <= {year} GROUP BY person_id),"
+        f" ms AS (SELECT person_id, {milestone} AS retired, {milestone} AS died,"
+        f" {milestone} AS linked FROM {MILESTONES} WHERE day <= ? GROUP BY person_id),"
+        " persons AS (SELECT person_id FROM py UNION SELECT person_id FROM ms)"
+        f" SELECT {', '.join(selected)}, COUNT(*) FROM persons p"
+        " LEFT JOIN py ON py.person_id = p.person_id"
+        f" LEFT JOIN {YEARS_TABLE} l ON l.person_id = py.person_id AND l.year = py.last_year"
+        f" LEFT JOIN {EMPLOYER_TYPES_TABLE} e ON e.credit_code = l.employer_code"
+        " LEFT JOIN ms ON ms.person_id = p.person_id"
+        f" GROUP BY {', '.join(str(n) for n in range(1, len(selected) + 1))}"
+    )
+    groups = []
+    for row in query(sql, (RETIRED, DIED, LINKED, end)):
+        employer_type, *flag_values, retired, died, linked, persons = row
+        in_year = frozenset(ins for i, ins in enumerate(EMPLOYEE_INSURANCES)
+                            if flag_values[2 * i])
+        before = frozenset(ins for i, ins in enumerate(EMPLOYEE_INSURANCES)
+                           if flag_values[2 * i + 1])
+        groups.append(ParticipationGroup(str(employer_type), in_year, before, bool(retired),
+                                         bool(died), bool(linked), int(persons)))
+    return groups
+
+
+def milestones_in_year(query: Query, year: int) -> list[MilestoneRow]:
+    """The year's milestones per kind and employer type (of the person's latest month posted
+    up to the year's end)."""
+    employer_type = (
+        f"SELECT e.employer_type FROM {YEARS_TABLE} y JOIN {EMPLOYER_TYPES_TABLE} e"
+        f" ON e.credit_code = y.employer_code WHERE y.person_id = m.person_id"
+        f" AND y.year <= {year} ORDER BY y.year DESC LIMIT 1")
+    rows = query(
+        f"SELECT kind, employer_type, COUNT(DISTINCT person_id), SUM(amount_fen) FROM"
+        f" (SELECT m.kind, m.person_id, m.amount_fen, COALESCE(({employer_type}), '{UNKNOWN}')"
+        f" AS employer_type FROM {MILESTONES} m WHERE m.day >= ? AND m.day <= ?) x"
+        " GROUP BY kind, employer_type", (f"{year:04d}-01-01", f"{year:04d}-12-31"))
+    return [MilestoneRow(str(kind), str(t), int(persons), int(amount))
+            for kind, t, persons, amount in rows]
+
+
+def _balances(query: Query, last_day: str) -> dict[str, Any]:
+    """Balances at the year's end per insurance: its pooled fund plus its personal accounts;
+    and the residents' accounts moved in by the link (城乡衔接)."""
+    per_insurance: dict[str, int] = {}
+    for account, balance in query(
+            "SELECT account, SUM(credit_fen) - SUM(debit_fen) FROM account_days"
+            " WHERE day <= ? GROUP BY account", (last_day,)):
+        name = str(account)
+        for prefix in (FUND_PREFIX, PERSONAL_PREFIX):
+            if name.startswith(prefix):
+                insurance = name[len(prefix):]
+                per_insurance[insurance] = per_insurance.get(insurance, 0) + int(balance)
+    return {"year_end_balances_fen": {i: per_insurance.get(i, 0) for i in EMPLOYEE_INSURANCES},
+            "residents_accounts_fen": per_insurance.get(RESIDENTS_PENSION, 0)}

@@ -1,0 +1,208 @@
+"""The yearly mailing (社会保险法 art.74): every registered person's statement of a year as a PDF,
+all as known at one log position, streamed in pages of persons (memory does not grow with the
+region), optionally in several processes.
+
+Layout under the output directory (default `<data dir>/<region>/statements/<year>/`):
+`<first two hex digits of the person id>/<person id>.pdf` — no personal data in file names —
+and `manifest.csv` (UTF-8 with BOM), one row per person in person-id order: person id, masked
+name and ID number, the file, its verification code and content hash.
+
+Workers: the person ids are split into ranges by their first hex digit; each worker is a
+forked process (docs/decisions/0004) with its own read-model connection, writing its files and
+a part of the manifest; the parent shows the progress and joins the parts. The parent opens
+nothing before forking (its store and read models are closed by then), so no connection is
+shared."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import queue
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domain.identity import mask_id_number, mask_name
+from infra.bootstrap import Container
+from infra.policy_loader import default_policy
+from infra.settings import Settings
+from infra.statement_pdf import render_pdf
+from infra.statement_queries import PERSONS_PER_QUERY_MAX, StatementQueries, check_year
+from infra.views_db import ViewsDb
+
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ("person_id", "name_masked", "id_number_masked", "file",
+                    "verification_code", "content_hash")
+WORKERS_MAX = 16
+HEX_DIGITS = "0123456789abcdef"
+PROGRESS_POLL_SECONDS = 0.2
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+Progress = Callable[[int, int], None]  # (persons done, persons in all)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    year: int
+    position: int
+    persons: int
+    out_dir: Path
+    manifest: Path
+    seconds: float
+    workers: int
+
+    @property
+    def per_second(self) -> float:
+        return self.persons / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class _Job:
+    settings: Settings
+    year: int
+    position: int
+    as_of: str
+    as_of_day: str
+    after: str  # person ids > after …
+    before: str | None  # … and < before
+    out_dir: Path
+    part: Path  # this range's part of the manifest
+    public_url: str
+
+
+def default_out_dir(settings: Settings, year: int) -> Path:
+    return settings.region_dir / "statements" / str(year)
+
+
+def person_ranges(workers: int) -> list[tuple[str, str | None]]:
+    """`workers` ranges of person ids (uuid text, uniformly distributed hex) split at first
+    hex digits: ("", "8"), ("8", None) for two."""
+    bounds = [HEX_DIGITS[(16 * k) // workers] for k in range(1, workers)]
+    lows = ["", *bounds]
+    highs: list[str | None] = [*bounds, None]
+    return list(zip(lows, highs, strict=True))
+
+
+def write_statements(settings: Settings, year: int, out_dir: Path | None = None,
+                     workers: int = 1, public_url: str | None = None,
+                     progress: Progress | None = None) -> BatchResult:
+    check_year(year)
+    if not 1 <= workers <= WORKERS_MAX:
+        raise ValueError(f"workers must be 1..{WORKERS_MAX}, got {workers}")
+    started = time.perf_counter()
+    with Container.open(settings) as c:
+        position = c.runner.catch_up()
+        queries = StatementQueries(c.views, c.store, c.policy, settings.region_code)
+        as_of = queries.as_of(position)
+        total = queries.count_persons(position) if as_of else 0
+    out = out_dir or default_out_dir(settings, year)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / MANIFEST
+    url = (public_url or settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
+    if as_of is None:  # an empty log: nobody to write for
+        _join_parts(manifest, [])
+        return BatchResult(year, position, 0, out, manifest, 0.0, workers)
+    jobs = [_Job(settings, year, position, as_of[0], as_of[1], after, before, out,
+                 out / f"{MANIFEST}.part{i}", url)
+            for i, (after, before) in enumerate(person_ranges(workers))]
+    report = progress or (lambda done, all_: None)
+    report(0, total)
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        done = 0
+        for job in jobs:
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                report(done, total)
+            _write_range(job, advance)
+    else:
+        _run_forked(jobs, total, report)
+    _join_parts(manifest, [job.part for job in jobs])
+    return BatchResult(year, position, total, out, manifest,
+                       time.perf_counter() - started, workers)
+
+
+def _run_forked(jobs: list[_Job], total: int, report: Progress) -> None:
+    context = multiprocessing.get_context("fork")
+    counts: Any = context.Queue()
+    done = 0
+    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context,
+                             initializer=_init_worker, initargs=(counts,)) as pool:
+        futures: list[Future[int]] = [pool.submit(_write_range_in_worker, job) for job in jobs]
+        while not all(f.done() for f in futures):
+            try:
+                done += counts.get(timeout=PROGRESS_POLL_SECONDS)
+                report(done, total)
+            except queue.Empty:
+                pass
+        for f in futures:
+            f.result()  # a worker's error surfaces here
+    while True:
+        try:
+            done += counts.get_nowait()
+        except queue.Empty:
+            break
+    report(done, total)
+
+
+_worker_counts: Any = None
+
+
+def _init_worker(counts: Any) -> None:
+    global _worker_counts
+    _worker_counts = counts
+
+
+def _write_range_in_worker(job: _Job) -> int:
+    return _write_range(job, _worker_counts.put)
+
+
+def _write_range(job: _Job, advance: Callable[[int], None]) -> int:
+    """Write the statements of one range of persons, page by page; returns how many."""
+    views = ViewsDb(job.settings)
+    written = 0
+    try:
+        queries = StatementQueries(views, None, default_policy(), job.settings.region_code)
+        with job.part.open("w", encoding="utf-8", newline="") as part:
+            rows = csv.writer(part)
+            after = job.after
+            while True:
+                persons = queries.persons(job.position, after, job.before,
+                                          PERSONS_PER_QUERY_MAX)
+                if not persons:
+                    break
+                for found in queries.issue_many(persons, job.year, job.position, job.as_of,
+                                                job.as_of_day):
+                    registration = found.statement.registration
+                    relative = Path(registration.person_id[:2]) / f"{registration.person_id}.pdf"
+                    target = job.out_dir / relative
+                    target.parent.mkdir(exist_ok=True)
+                    target.write_bytes(render_pdf(found.statement, found.content_hash,
+                                                  found.verification_code,
+                                                  found.verify_url(job.public_url)))
+                    rows.writerow((registration.person_id, mask_name(registration.name),
+                                   mask_id_number(registration.id_number), relative.as_posix(),
+                                   found.verification_code, found.content_hash))
+                written += len(persons)
+                advance(len(persons))
+                after = persons[-1]
+    finally:
+        views.close()
+    return written
+
+
+def _join_parts(manifest: Path, parts: list[Path]) -> None:
+    """The manifest: a header, then each range's rows (ranges and rows are in id order)."""
+    tmp = manifest.with_name(manifest.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as out:
+        csv.writer(out).writerow(MANIFEST_COLUMNS)
+        for part in parts:
+            with part.open("r", encoding="utf-8", newline="") as source:
+                shutil.copyfileobj(source, out)
+            part.unlink()
+    os.replace(tmp, manifest)
