@@ -227,6 +227,33 @@ def _masked_case_detail(detail: Any) -> Any:
     return found
 
 
+ID_NUMBER_KEYS = frozenset({"id_number", "applicant_id_number", "assigned_id_number"})
+NAME_KEYS = frozenset({"name", "applicant_name"})
+HIDDEN_KEYS = frozenset({"birth_date"})
+
+
+def masked_deep(value: Any) -> Any:
+    """Any stored event state (or part of one) with every ID number and person name masked
+    and the birth date hidden, at any depth: for views that show events as stored (an alert's
+    linked events) to roles that see personal data masked. An employer's name is masked too:
+    the keys do not say whose name it is, and masking more is the safe side."""
+    if isinstance(value, dict):
+        found: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in ID_NUMBER_KEYS and isinstance(item, str) and item:
+                found[key] = mask_id_number(item)
+            elif key in NAME_KEYS and isinstance(item, str) and item:
+                found[key] = mask_name(item)
+            elif key in HIDDEN_KEYS:
+                found[key] = None
+            else:
+                found[key] = masked_deep(item)
+        return found
+    if isinstance(value, list):
+        return [masked_deep(item) for item in value]
+    return value
+
+
 def _masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """A person's ID number and name in an item's payload; an employer's name stays."""
     if "id_number" not in payload:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
+from api.access import PolicyDep, masked_deep, sees_clear
 from api.deps import (
     RETRY_AFTER_LAGGING_SECONDS,
     RETRY_AFTER_STOPPED_SECONDS,
@@ -160,9 +161,15 @@ def list_(
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404),
             dependencies=[Depends(current_aggregate)])
-def read(alert_id: AlertId, principal: Auditor, container: ContainerDep) -> AlertDetail:
-    """One alert as recorded, its person, and each event it links to as stored."""
-    return AlertDetail.model_validate(alert_view(container, get_alert(container, alert_id)))
+def read(alert_id: AlertId, principal: Auditor, container: ContainerDep,
+         policy: PolicyDep) -> AlertDetail:
+    """One alert as recorded, its person, and each event it links to as stored (ID numbers
+    and names masked for roles that see personal data masked)."""
+    view = alert_view(container, get_alert(container, alert_id))
+    if not sees_clear(policy, principal):
+        view = {**view, "linked_events": [{**e, "state": masked_deep(e["state"])}
+                                          for e in view["linked_events"]]}
+    return AlertDetail.model_validate(view)
 
 
 @router.post("/{alert_id}/acknowledgement", status_code=201,

@@ -69,6 +69,9 @@ def test_a_posting_after_death_is_listed_read_acknowledged_and_closed(
     death_event = detail["linked_events"][0]
     assert death_event["found"] and death_event["state"]["meta"]["actor"] == "teller1"
     assert death_event["state"]["evidence"] == "死亡医学证明"
+    # an auditor sees the linked events with personal data masked
+    seen_by_auditor = client.get(url, headers=auditor)
+    assert seen_by_auditor.status_code == 200 and person not in seen_by_auditor.text
     problem(client.get("/v1/alerts/00000000-0000-0000-0000-000000000000", headers=auditor),
             404, "alert_not_found", "alert_id")
     problem(client.get("/v1/alerts/not-an-id", headers=auditor), 422, "alert_id_malformed",

@@ -191,3 +191,19 @@ def test_many_threads_write_every_item_exactly_once() -> None:
         t.join(60)
     expected = [s * (k * 100 + i) for k in range(1, 21) for i in range(50) for s in (1, -1)]
     assert sorted(written) == sorted(expected)
+
+
+def test_masked_deep_masks_personal_data_at_any_depth() -> None:
+    from api.access import masked_deep
+
+    state = {"id_number": "440781199001011237", "name": "张三", "birth_date": "1990-01-01",
+             "applicant": {"id_number": "440781199001011237", "name": "欧阳娜娜"},
+             "items": [{"payload": {"assigned_id_number": "440781199001011237"}}],
+             "period": "2024-01", "amount_fen": 100}
+    found = masked_deep(state)
+    assert found == {
+        "id_number": "440781********1237", "name": "张*", "birth_date": None,
+        "applicant": {"id_number": "440781********1237", "name": "欧阳**"},
+        "items": [{"payload": {"assigned_id_number": "440781********1237"}}],
+        "period": "2024-01", "amount_fen": 100}
+    assert "199001011" not in str(found)
