@@ -289,11 +289,6 @@ def bench_statements(settings: Settings, persons: int, clients: int = 50,
     PDF with `clients` concurrent clients on loopback for `seconds`, each client sending its
     next request as soon as the last is answered (saturation), then each sending one request
     every `paced_interval_seconds` (an offered load of clients / interval per second)."""
-    import http.client
-    import random
-    import socket
-    import subprocess
-    import threading
 
     import orjson
 
@@ -315,66 +310,20 @@ def bench_statements(settings: Settings, persons: int, clients: int = 50,
     batch_cpu = (time.process_time() - cpu[0] + children.ru_utime - cpu[1].ru_utime
                  + children.ru_stime - cpu[1].ru_stime)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "SHEBAO_DATA_DIR": str(settings.data_dir),
-           "SHEBAO_REGION": settings.region_code}
-    if settings.pg_dsn:
-        env["SHEBAO_PG_DSN"] = settings.pg_dsn
-    server = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()",
-                               "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The HTTP part is the API latency benchmark's (scripts/bench_api_reads.py).
+    from bench_api_reads import run, serve
+
+    server, port = serve(settings)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the API server did not start") from None
-                time.sleep(0.2)
         headers = {"Authorization": f"Bearer {token}", "X-Access-Reason": "statement_request"}
         results: dict[str, float] = {}
         runs = (("json", "", 0.0), ("pdf", ".pdf", 0.0), ("json_paced", "", paced_interval_seconds),
                 ("pdf_paced", ".pdf", paced_interval_seconds))
         for kind, suffix, interval in runs:
-            latencies: list[float] = []
-            errors = [0]
-            stop_at = time.monotonic() + seconds
-
-            def client(seed: int, suffix: str = suffix, stop_at: float = stop_at,
-                       latencies: list[float] = latencies, errors: list[int] = errors,
-                       interval: float = interval) -> None:
-                rng = random.Random(seed)
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                next_at = time.monotonic() + rng.random() * interval
-                while time.monotonic() < stop_at:
-                    if interval:
-                        time.sleep(max(0.0, next_at - time.monotonic()))
-                        next_at += interval
-                    number = rng.choice(numbers)
-                    t0 = time.perf_counter()
-                    conn.request("GET", f"/v1/persons/{number}/statements/2024{suffix}",
-                                 headers=headers)
-                    response = conn.getresponse()
-                    response.read()
-                    latencies.append(time.perf_counter() - t0)
-                    if response.status != 200:
-                        errors[0] += 1
-                conn.close()
-
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            latencies.sort()
-            results[f"{kind}_p50_ms"] = 1000 * latencies[len(latencies) // 2]
-            results[f"{kind}_p99_ms"] = 1000 * latencies[int(len(latencies) * 0.99)]
-            results[f"{kind}_per_s"] = len(latencies) / seconds
-            results[f"{kind}_errors"] = errors[0]
+            measured = run(port, lambda number, suffix=suffix:
+                           f"/v1/persons/{number}/statements/2024{suffix}",
+                           numbers, headers, clients, seconds, interval)
+            results.update({f"{kind}_{key}": value for key, value in measured.items()})
     finally:
         server.terminate()
         server.wait(timeout=30)
