@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections.base import EventRecord, Projection, ViewCursor
+from projections.base import EventRecord, Projection, ViewCursor, add_sums
 from projections.fund_movements import ledger_day
 from projections.funds import JOURNAL_EVENT_TYPES, bucket
 
@@ -53,14 +53,5 @@ class AccountDays(Projection):
                     row[1] += credit
                     row[2] += 1
                     row[4] = record.position
-        if sums:
-            cur.executemany(
-                f"INSERT INTO {TABLE} (account, day, debit_fen, credit_fen, entries,"
-                " first_position, last_position) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (account, day) DO UPDATE SET"
-                f" debit_fen = {TABLE}.debit_fen + excluded.debit_fen,"
-                f" credit_fen = {TABLE}.credit_fen + excluded.credit_fen,"
-                f" entries = {TABLE}.entries + excluded.entries,"
-                " last_position = excluded.last_position",
-                [(*key, *values) for key, values in sorted(sums.items())],
-            )
+        add_sums(cur, TABLE, ("account", "day"), ("debit_fen", "credit_fen", "entries"),
+                 ("last_position",), sums, kept=("first_position",))

@@ -7,7 +7,7 @@ a rebuild run at tens of thousands of events per second."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 
@@ -62,3 +62,22 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
         """Apply a page of events in order, inside the caller's transaction."""
+
+
+def add_sums(cur: ViewCursor, table: str, keys: Sequence[str], summed: Sequence[str],
+             replaced: Sequence[str], rows: Mapping[Any, Sequence[Any]],
+             kept: Sequence[str] = ()) -> None:
+    """Upsert rows of running totals: `rows` maps a key (values of `keys`) to the values of
+    `summed` (added to what the row holds), then of `kept` (written by the row's first insert
+    only, e.g. the first position), then of `replaced` (overwritten, e.g. the last position).
+    One statement per page of a projection that sums in memory first."""
+    if not rows:
+        return
+    columns = (*keys, *summed, *kept, *replaced)
+    updates = [f"{c} = {table}.{c} + excluded.{c}" for c in summed]
+    updates += [f"{c} = excluded.{c}" for c in replaced]
+    cur.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}",
+        [(*key, *values) for key, values in sorted(rows.items())],
+    )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from projections.base import EventRecord, Projection, ViewCursor
+from projections.base import EventRecord, Projection, ViewCursor, add_sums
 from projections.fund_movements import CONTRIBUTION, REVERSAL, ledger_day, month_movements
 
 TABLE = "fund_income_months"
@@ -142,16 +142,8 @@ class FundIncome(Projection):
             for insurance, row in group.items():
                 add((RECEIVED, received, insurance, employer_type, kind), row)
                 add((PERIOD, period, insurance, employer_type, kind), row)
-        if sums:
-            cur.executemany(
-                f"INSERT INTO {TABLE} (basis, month, insurance, employer_type, kind, amount_fen,"
-                " entries, last_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (basis, month, insurance, employer_type, kind) DO UPDATE SET"
-                f" amount_fen = {TABLE}.amount_fen + excluded.amount_fen,"
-                f" entries = {TABLE}.entries + excluded.entries,"
-                " last_position = excluded.last_position",
-                [(*key, *values) for key, values in sorted(sums.items())],
-            )
+        add_sums(cur, TABLE, ("basis", "month", "insurance", "employer_type", "kind"),
+                 ("amount_fen", "entries"), ("last_position",), sums)
 
     @staticmethod
     def _lookup(cur: ViewCursor, table: str, key: str, value: str, wanted: Iterable[str]

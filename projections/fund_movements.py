@@ -38,7 +38,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from projections.base import EventRecord, Projection, ViewCursor
+from projections.base import EventRecord, Projection, ViewCursor, add_sums
 
 TABLE = "fund_movements"
 SUSPENSE_INSURANCES = "fund_movement_suspense"  # suspense item → insurance, for refunds
@@ -154,15 +154,8 @@ class FundMovements(Projection):
         if held:
             cur.copy_rows(SUSPENSE_INSURANCES, ("suspense_id", "insurance"),
                           sorted(held.items()))
-        if sums:
-            cur.executemany(
-                f"INSERT INTO {TABLE} (day, insurance, kind, amount_fen, entries, last_position)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, insurance, kind) DO UPDATE SET"
-                f" amount_fen = {TABLE}.amount_fen + excluded.amount_fen,"
-                f" entries = {TABLE}.entries + excluded.entries,"
-                " last_position = excluded.last_position",
-                [(*key, *values) for key, values in sorted(sums.items())],
-            )
+        add_sums(cur, TABLE, ("day", "insurance", "kind"), ("amount_fen", "entries"),
+                 ("last_position",), sums)
 
     @staticmethod
     def _insurance_held(cur: ViewCursor, suspense_id: str) -> str:

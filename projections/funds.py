@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections.base import EventRecord, Projection, ViewCursor
+from projections.base import EventRecord, Projection, ViewCursor, add_sums
 
 TABLE = "fund_balances"
 
@@ -62,13 +62,5 @@ class FundBalances(Projection):
                 row[1] += credit
                 row[2] += 1
                 row[3] = record.position
-        if sums:
-            cur.executemany(
-                f"INSERT INTO {TABLE} (account, debit_fen, credit_fen, entries, last_position)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET"
-                f" debit_fen = {TABLE}.debit_fen + excluded.debit_fen,"
-                f" credit_fen = {TABLE}.credit_fen + excluded.credit_fen,"
-                f" entries = {TABLE}.entries + excluded.entries,"
-                " last_position = excluded.last_position",
-                [(account, *values) for account, values in sorted(sums.items())],
-            )
+        add_sums(cur, TABLE, ("account",), ("debit_fen", "credit_fen", "entries"),
+                 ("last_position",), {(account,): values for account, values in sums.items()})
