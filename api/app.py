@@ -52,10 +52,14 @@ API_PREFIX = "/v1"
 REQUEST_BODY_BYTES_MAX = 8 * 1024 * 1024
 
 
-def open_container(settings: Settings | None, follow: bool) -> Container:
+def open_container(settings: Settings | None, follow: bool,
+                   followed_elsewhere: bool = False) -> Container:
     container = Container.open(settings or Settings.from_env())
     try:
-        container.runner.catch_up()
+        if followed_elsewhere:
+            container.runner.followed_elsewhere = True
+        else:
+            container.runner.catch_up()
         if follow:
             container.runner.start()
     except BaseException:
@@ -64,13 +68,17 @@ def open_container(settings: Settings | None, follow: bool) -> Container:
     return container
 
 
-def create_app(settings: Settings | None = None, *, follow: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, follow: bool = True,
+               followed_elsewhere: bool = False) -> FastAPI:
     """`follow=False` leaves out the follower thread: reads with `min_position` then catch the
-    read models up in the request's own thread (tests, one-shot tools)."""
+    read models up in the request's own thread (tests, one-shot tools).
+    `followed_elsewhere=True`: another process follows (a worker of `shebao serve --workers`):
+    no follower thread and no catch-up here, reads wait for that process."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container = await run_in_threadpool(open_container, settings, follow)
+        container = await run_in_threadpool(
+            open_container, settings, follow and not followed_elsewhere, followed_elsewhere)
         app.state.container = container
         try:
             yield
@@ -110,6 +118,12 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Fast
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `shebao serve --workers N` (a uvicorn factory): settings
+    from the environment, which the serving process set; that process follows the events."""
+    return create_app(Settings.from_env(), followed_elsewhere=True)
 
 
 class BodySizeLimit:

@@ -86,18 +86,41 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="HTTP worker processes; with more than one, this process only "
+                            "follows the events into the read models.")] = 1,
 ) -> None:
     """Serve the HTTP API (/docs for OpenAPI) and follow new events into the read models."""
+    import os
+
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, open_container
 
     settings = settings_of(ctx)
-    console.print(f"store: {settings.describe()}; API on http://{host}:{port}/docs")
+    console.print(f"store: {settings.describe()}; API on http://{host}:{port}/docs"
+                  + (f" ({workers} worker processes)" if workers > 1 else ""))
     # No line per request: it would print the path, which holds the ID number of the person
     # read (the access log, 查询留痕, records reads masked), and it costs on every request.
     # http and loop stay "auto": httptools and uvloop, dependencies of the project.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    access_log=False)
+        return
+    # Several processes: one Python process runs on one core at a time (the GIL). This one
+    # catches the read models up, then follows new events (projections, hash chain, risk
+    # monitor) while the workers answer requests; a worker's read waits for this process.
+    # The workers are new interpreters: they read the settings from the environment.
+    os.environ["SHEBAO_REGION"] = settings.region_code
+    os.environ["SHEBAO_DATA_DIR"] = str(settings.data_dir)
+    if settings.pg_dsn:
+        os.environ["SHEBAO_PG_DSN"] = settings.pg_dsn
+    container = open_container(settings, follow=True)
+    try:
+        uvicorn.run("api.app:worker_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", access_log=False)
+    finally:
+        container.close()
 
 
 @app.command()

@@ -37,6 +37,7 @@ from domain.registration import Employer, Person
 from domain.scheme_link import SchemeLink
 from domain.staff import StaffUser, TokenIndex
 from domain.suspense import SuspenseItem
+from infra.catch_up_lock import CatchUpLock
 from infra.store import PG_EVENTS_TABLE, Store
 from infra.views_db import ViewsDb
 from projections.base import EventRecord, Projection
@@ -67,6 +68,11 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._catch_up_lock = threading.RLock()
+        # Across processes: one catch-up of the region at a time (infra/catch_up_lock.py).
+        self.lock = CatchUpLock(store.settings)
+        # Set in an API worker process whose read models another process follows (`shebao
+        # serve --workers N`): waiting for a position then polls and never catches up here.
+        self.followed_elsewhere = False
         self.error: BaseException | None = None
         self.topics = event_topics(self.projections)
         # The hash chain (infra/integrity.py) grows after each catch-up; set by the Container.
@@ -136,7 +142,7 @@ class ProjectionRunner:
                 f"unknown projection(s): {', '.join(sorted(unknown))}; known: "
                 + ", ".join(p.name for p in self.projections)
             )
-        with self._catch_up_lock:
+        with self._catch_up_lock, self.lock.held():
             for p in selected:
                 self._reset(p, with_indexes=False)
             # Indexes come after the rows (a crash in between: the next start creates them).
@@ -147,7 +153,7 @@ class ProjectionRunner:
 
     def catch_up(self, progress: Progress | None = None,
                  page_size: int = PAGE_SIZE_EVENTS) -> int:
-        with self._catch_up_lock:
+        with self._catch_up_lock, self.lock.held():
             head = self._catch_up_round(progress, page_size)
             # Followers may write events of their own (the risk monitor's alerts): project
             # those too before returning, once (what others write meanwhile waits its turn).
@@ -272,6 +278,7 @@ class ProjectionRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.lock.close()
 
     def _follow(self) -> None:
         try:
@@ -303,7 +310,8 @@ class ProjectionRunner:
 
     def wait_for(self, position: int, timeout_seconds: float) -> bool:
         """Wait (bounded) until every projection has applied `position`. When no follower
-        thread runs, catch up in this thread instead."""
+        thread runs here nor elsewhere, catch up in this thread instead (unless another process
+        is catching up just now: then its work is awaited)."""
         deadline = time.monotonic() + min(timeout_seconds, WAIT_TIMEOUT_SECONDS_MAX)
         while True:
             if self.position() >= position:
@@ -312,10 +320,12 @@ class ProjectionRunner:
                 raise RuntimeError(f"projections stopped: {self.error}") from self.error
             if time.monotonic() >= deadline:
                 return False
-            if self._thread is None:
-                self.catch_up()
-            else:
-                time.sleep(0.02)
+            if self._thread is None and not self.followed_elsewhere:
+                with self._catch_up_lock, self.lock.held(wait=False) as got:
+                    if got:
+                        self.catch_up()
+                        continue
+            time.sleep(0.02)
 
 
 def event_classes() -> dict[str, type]:

@@ -7,7 +7,7 @@ as the last is answered: the per-request cost), `--clients` concurrent clients l
 offered load of clients / interval per second: the issue's target is p99 under that load).
 
     .venv/bin/python scripts/bench_api_reads.py --pg-dsn DSN [--persons 10000] [--keep NAME]
-        [--clients 50] [--seconds 15] [--kinds json,pdf,account]
+        [--clients 50] [--seconds 15] [--kinds json,pdf,account] [--workers N]
 
 `--keep NAME` loads the demo into database NAME once and reuses it on later runs (the data
 directory is /tmp/NAME), so that a change can be measured before and after on the same data;
@@ -68,7 +68,7 @@ def prepare(settings: Settings, persons: int) -> tuple[list[str], str]:
     return numbers, token
 
 
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], int]:
+def serve(settings: Settings, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -77,7 +77,8 @@ def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], int]:
     if settings.pg_dsn:
         env["SHEBAO_PG_DSN"] = settings.pg_dsn
     server = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()",
-                               "serve", "--port", str(port)], env=env,
+                               "serve", "--port", str(port), "--workers", str(workers)],
+                              env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + SERVER_START_SECONDS_MAX
     while True:
@@ -137,6 +138,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--kinds", default="json,pdf,account")
+    parser.add_argument("--workers", type=int, default=1, help="`shebao serve --workers`")
     args = parser.parse_args()
     if not args.pg_dsn:
         parser.error("give --pg-dsn (an admin DSN; the demo gets a database of its own)")
@@ -148,7 +150,7 @@ def main() -> int:
         numbers, token = prepare(settings, args.persons)
         print(f"{len(numbers):,} persons ready in {time.perf_counter() - started:.0f} s",
               file=sys.stderr)
-        server, port = serve(settings)
+        server, port = serve(settings, args.workers)
         try:
             headers = {"Authorization": f"Bearer {token}",
                        "X-Access-Reason": "statement_request"}
