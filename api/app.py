@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
             open_container, settings, follow and not followed_elsewhere, followed_elsewhere)
         app.state.container = container
         try:
+            await run_in_threadpool(console.open_sessions, app, container)
             yield
         finally:
             await run_in_threadpool(container.close)

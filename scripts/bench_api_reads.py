@@ -17,6 +17,7 @@ without it a database is made for the run and dropped after.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -92,6 +93,42 @@ def serve(settings: Settings, workers: int = 1) -> tuple[subprocess.Popen[bytes]
             time.sleep(0.2)
 
 
+CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (all their threads) so far, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS_PER_SECOND
+
+
+def server_pids(server: subprocess.Popen[bytes]) -> list[int]:
+    """The server and its worker processes."""
+    children: list[int] = []
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children.extend(int(c) for c in (task / "children").read_text().split())
+    return [server.pid, *children]
+
+
+def database_backend_pids(name: str) -> list[int]:
+    """PostgreSQL's backends serving database `name` (their process titles name it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                if title.startswith(b"postgres:") and f" {name} ".encode() in title:
+                    found.append(int(entry.name))
+    return found
+
+
 def run(port: int, path_of: Callable[[str], str], numbers: list[str], headers: dict[str, str],
         clients: int, seconds: float, interval: float) -> dict[str, float]:
     """`clients` threads, each on its own keep-alive connection, for `seconds`; interval 0:
@@ -155,17 +192,27 @@ def main() -> int:
             headers = {"Authorization": f"Bearer {token}",
                        "X-Access-Reason": "statement_request"}
             run(port, PATHS["json"], numbers, headers, 4, 2.0, 0.0)  # warm up
-            print(f"{'kind':<9}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+            # CPU per request is what a busy machine disturbs least: the server's processes
+            # (workers and follower) and the database's backends, over the phase.
+            print(f"{'kind':<9}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+                  f"{'server CPU ms/req':>19}{'PG CPU ms/req':>15}")
             for kind in args.kinds.split(","):
                 for label, clients, interval in (
                         ("1 client", 1, 0.0),
                         (f"{args.clients} clients", args.clients, 0.0),
                         (f"{args.clients} × 1/{args.interval:g}s", args.clients,
                          args.interval)):
+                    pids = server_pids(server)
+                    backends = database_backend_pids(name)
+                    cpu_before = cpu_seconds(pids), cpu_seconds(backends)
                     r = run(port, PATHS[kind], numbers, headers, clients, args.seconds,
                             interval)
+                    requests = max(1.0, r["per_s"] * args.seconds)
+                    server_ms = 1000 * (cpu_seconds(pids) - cpu_before[0]) / requests
+                    pg_ms = 1000 * (cpu_seconds(backends) - cpu_before[1]) / requests
                     print(f"{kind:<9}{label:<22}{r['per_s']:>8.1f}{r['p50_ms']:>9.1f}"
-                          f"{r['p99_ms']:>9.1f}{r['errors']:>8.0f}", flush=True)
+                          f"{r['p99_ms']:>9.1f}{r['errors']:>8.0f}{server_ms:>19.1f}"
+                          f"{pg_ms:>15.1f}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -12,11 +12,21 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import alerts, cases, funds, home, persons, reconciliation, report
+from api.console import (
+    alerts,
+    cases,
+    downloads,
+    funds,
+    home,
+    persons,
+    reconciliation,
+    report,
+)
 from api.console.sessions import SessionStore
 from api.console.web import PREFIX, STATIC, ConsoleRoute, render, staff_or_none
+from infra.bootstrap import Container
 
-PAGES = (home, persons, funds, reconciliation, cases, report, alerts)
+PAGES = (home, persons, funds, reconciliation, cases, report, alerts, downloads)
 
 _not_found = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -28,8 +38,8 @@ def page_not_found(request: Request, rest: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the console on `app`: its session store, stylesheet and pages; `/` leads to it."""
-    app.state.console_sessions = SessionStore()
+    """Mount the console on `app`: its stylesheet and pages; `/` leads to it. The session
+    store comes with the container (`open_sessions`)."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     for module in PAGES:
         app.include_router(module.router)
@@ -38,3 +48,10 @@ def install(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/")
+
+
+def open_sessions(app: FastAPI, container: Container) -> None:
+    """The console's session store on the container's read-model database, its table made when
+    missing: called by the app's lifespan once the container is open, in every worker process
+    (they then share every session)."""
+    app.state.console_sessions = SessionStore(container.views)

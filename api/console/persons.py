@@ -94,8 +94,7 @@ def search(request: Request, staff: SearchForm,
     if error is not None:
         return _search_page(request, staff, id_number=id_number, status_code=422, error=error)
     assert chosen is not None
-    staff.session.reason_code = chosen.code
-    staff.session.reason_note = note.strip()
+    staff.session.choose_reason(chosen.code, note.strip())
     return redirect(f"{PREFIX}/persons/{number}")
 
 
@@ -115,8 +114,7 @@ def choose_reason(request: Request, staff: SearchForm,
         return render(request, staff, "reason.html", status_code=422, title="请选择查询事由",
                       reasons=list(policy.reasons.values()), next_path=target,
                       error=error_text(code, ""))
-    staff.session.reason_code = chosen.code
-    staff.session.reason_note = note.strip()
+    staff.session.choose_reason(chosen.code, note.strip())
     return redirect(target)
 
 

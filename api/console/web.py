@@ -281,7 +281,12 @@ class ConsoleRoute(APIRoute):
 
 
 async def refusal_page(request: Request, e: Exception) -> Response:
-    staff = await run_in_threadpool(staff_or_none, request)
+    # In the thread pool: the session is read (and its messages taken) from the database.
+    return await run_in_threadpool(_refusal_page, request, e)
+
+
+def _refusal_page(request: Request, e: Exception) -> Response:
+    staff = staff_or_none(request)
     if isinstance(e, Forbidden):
         return render(request, staff, "refused.html", status_code=403, title="无权访问",
                       message=f"您的角色（{staff.roles_zh if staff else '未登录'}）无权访问此页面。"

@@ -230,7 +230,10 @@ def get_three_way(
     return ThreeWayView.model_validate(three_way(container, period, received_month))
 
 
-def _report_file(container: Container, report: dict[str, Any], suffix: str) -> FilePath:
+def reconciliation_file(container: Container, report: dict[str, Any], suffix: str
+                        ) -> FilePath:
+    """The report as a CSV or XLSX file in a temporary path (the caller removes it once
+    sent); also the console's download."""
     handle, name = tempfile.mkstemp(prefix="finance-", suffix=suffix, dir=imports_dir(container))
     os.close(handle)
     path = FilePath(name)
@@ -249,8 +252,8 @@ def get_reconciliation_csv(principal: FinanceReader, container: ContainerDep,
                            end: PeriodTo = None, granularity: Granularity = "month",
                            statement: StatementKey = None) -> FileResponse:
     """The rows under Chinese headers and a totals row, UTF-8 with BOM."""
-    path = _report_file(container, _report(container, statement, start, end, granularity),
-                        ".csv")
+    path = reconciliation_file(
+        container, _report(container, statement, start, end, granularity), ".csv")
     return FileResponse(path, media_type=CSV_MEDIA_TYPE, filename="finance-reconciliation.csv",
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
@@ -262,8 +265,8 @@ def get_reconciliation_xlsx(principal: FinanceReader, container: ContainerDep,
                             end: PeriodTo = None, granularity: Granularity = "month",
                             statement: StatementKey = None) -> FileResponse:
     """Sheets 汇总 (summary and totals) and 明细 (a row per period and insurance)."""
-    path = _report_file(container, _report(container, statement, start, end, granularity),
-                        ".xlsx")
+    path = reconciliation_file(
+        container, _report(container, statement, start, end, granularity), ".xlsx")
     return FileResponse(path, media_type=XLSX_MEDIA_TYPE,
                         filename="finance-reconciliation.xlsx",
                         background=BackgroundTask(path.unlink, missing_ok=True))

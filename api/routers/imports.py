@@ -155,7 +155,10 @@ def get_import_report(
     })
 
 
-def _report_file(container: Container, batch_id: str, suffix: str) -> tuple[FilePath, str]:
+def import_report_file(container: Container, batch_id: str, suffix: str
+                       ) -> tuple[FilePath, str]:
+    """The whole report as a CSV or XLSX file in a temporary path (the caller removes it once
+    sent), and the name to download it as; also the console's download."""
     report = batch_report(container.views, batch_id, items_limit=None)
     handle, name = tempfile.mkstemp(prefix="report-", suffix=suffix, dir=imports_dir(container))
     os.close(handle)  # the writers open it by name
@@ -173,7 +176,7 @@ def _report_file(container: Container, batch_id: str, suffix: str) -> tuple[File
 def get_import_report_csv(batch_id: BatchKey, principal: ImportReader, container: ContainerDep,
                           position: ReadPosition) -> FileResponse:
     """Every line that reached the ledger, one row each, Chinese headers, UTF-8 with BOM."""
-    path, filename = _report_file(container, batch_id, ".csv")
+    path, filename = import_report_file(container, batch_id, ".csv")
     return FileResponse(path, media_type=CSV_MEDIA_TYPE, filename=filename,
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
@@ -183,7 +186,7 @@ def get_import_report_csv(batch_id: BatchKey, principal: ImportReader, container
 def get_import_report_xlsx(batch_id: BatchKey, principal: ImportReader, container: ContainerDep,
                            position: ReadPosition) -> FileResponse:
     """Sheets 汇总 (summary, per insurance, suspense reasons, per employer) and 明细 (lines)."""
-    path, filename = _report_file(container, batch_id, ".xlsx")
+    path, filename = import_report_file(container, batch_id, ".xlsx")
     return FileResponse(path, media_type=XLSX_MEDIA_TYPE, filename=filename,
                         background=BackgroundTask(path.unlink, missing_ok=True))
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.console.sessions import IDLE_SECONDS_MAX, SessionStore
+from api.console.sessions import IDLE_SECONDS_MAX, ConsoleSession, SessionStore
 from api.console.web import MENU
 from api.deps import permits
 from infra.alert_service import settle
@@ -337,15 +337,26 @@ def test_the_annual_report_shows_its_figures_and_charts_to_the_roles_that_read_i
     assert signed_in(client, "teller1", "teller").get("/console/report").status_code == 403
 
 
-def test_sessions_expire_when_idle_and_the_oldest_give_way(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_sessions_expire_when_idle_and_the_oldest_give_way(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    store = SessionStore(clock=lambda: now[0])
-    first = store.start("teller1")
-    assert store.get(first.session_id) is first
-    now[0] += IDLE_SECONDS_MAX + 1
-    assert store.get(first.session_id) is None
-    monkeypatch.setattr("api.console.sessions.SESSIONS_MAX", 2)
-    a, b, c = (store.start(name) for name in ("a1", "b1", "c1"))
-    assert store.get(a.session_id) is None and store.get(c.session_id) is c
-    assert len(store) == 2 and store.get(b.session_id) is b
+    with Container.open(settings) as container:
+        store = SessionStore(container.views, clock=lambda: now[0])
+        first = store.start("teller1")
+        assert same_session(store.get(first.session_id), first)
+        now[0] += IDLE_SECONDS_MAX + 1
+        assert store.get(first.session_id) is None
+        monkeypatch.setattr("api.console.sessions.SESSIONS_MAX", 2)
+        started = []
+        for name in ("a1", "b1", "c1"):
+            now[0] += 1  # a second apart: which is oldest is clear
+            started.append(store.start(name))
+        a, b, c = started
+        assert store.get(a.session_id) is None and same_session(store.get(c.session_id), c)
+        assert len(store) == 2 and same_session(store.get(b.session_id), b)
+
+
+def same_session(found: ConsoleSession | None, started: ConsoleSession) -> bool:
+    """The session read back from the store is the one started (a new object each read)."""
+    return (found is not None and found.session_id == started.session_id
+            and found.username == started.username and found.csrf_token == started.csrf_token)
