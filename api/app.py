@@ -37,6 +37,7 @@ from api.routers import (
     imports,
     integrity,
     interest,
+    pensions,
     persons,
     reports,
     statements,
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
                    imports, suspense, finance, arrears, backpayments, cases, integrity,
-                   trace, access_log, alerts, statements, reports):
+                   trace, access_log, alerts, statements, reports, pensions):
         # Every route but health needs a user, whom the events of its commands record.
         dependencies = [] if module is health else [Depends(acting_user)]
         app.include_router(module.router, prefix=API_PREFIX, dependencies=dependencies)

@@ -266,6 +266,38 @@ def interest_credit(
               f"{run.skipped}, interest {run.interest_fen} fen, position {run.position}")
 
 
+pensions_app = typer.Typer(no_args_is_help=True, help="Pension payments (养老金发放).")
+app.add_typer(pensions_app, name="pensions")
+
+
+@pensions_app.command("pay")
+def pensions_pay(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Argument(help="The month to pay, YYYY-MM (this month or "
+                                               "an earlier one).")],
+    acting: Annotated[str | None, typer.Option(
+        "--as", help="The staff user running it (recorded in the events); an admin.")] = None,
+) -> None:
+    """Pay every pension due for a month once (a second run pays nobody); not for months after
+    the month of a recorded death."""
+    from infra.pension_payments import pay_pensions
+
+    with container_of(ctx) as c:
+        username = _permitted_user(c, acting, "pay_pensions") if acting else None
+        with progress_bar() as bar:
+            task = bar.add_task(f"pensions {period}", total=None)
+            run = pay_pensions(c, period, actor=username,
+                               progress=lambda done, total: bar.update(task, completed=done,
+                                                                       total=total))
+    out.print(f"{run.period}: paid {run.paid} persons {fen_to_yuan_text(run.amount_fen)} yuan "
+              f"(basic {fen_to_yuan_text(run.basic_fen)}, transitional "
+              f"{fen_to_yuan_text(run.transitional_fen)}, account "
+              f"{fen_to_yuan_text(run.account_fen)} of which from the pooled fund "
+              f"{fen_to_yuan_text(run.account_from_pool_fen)}); already paid "
+              f"{run.already_paid}; skipped deceased {run.skipped_deceased}; position "
+              f"{run.position}")
+
+
 @import_app.command("collections")
 def import_collections_command(
     ctx: typer.Context,
@@ -1082,8 +1114,9 @@ def access_log_command(
         table = Table("position", "accessed at (CST)", "user", "roles", "ID number", "name",
                       "resource", "target", "reason", "note")
         for e in entries[:show]:
+            batch = f"({e['persons_read']:,} persons)" if e["persons_read"] > 1 else ""
             table.add_row(str(e["position"]), e["accessed_at"], e["username"],
-                          ",".join(e["roles"]), e["id_number_masked"], e["name_masked"],
+                          ",".join(e["roles"]), e["id_number_masked"] or batch, e["name_masked"],
                           e["resource"], e["target"],
                           f"{e['reason_code']} {e['reason_name_zh']}", e["note"])
         out.print(table)
@@ -1269,19 +1302,30 @@ def alerts_rescan(ctx: typer.Context) -> None:
 def statements_command(
     ctx: typer.Context,
     year: Annotated[int, typer.Option(help="The statements' year (the yearly mailing).")],
+    acting: Annotated[str, typer.Option(
+        "--as", help="The staff user running the mailing (recorded in the access log).")],
     out_dir: Annotated[Path | None, typer.Option(
         "--out", file_okay=False,
         help="Output directory; default <data dir>/<region>/statements/<year>.")] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Processes writing PDFs.")] = 2,
     public_url: Annotated[str | None, typer.Option(
         help="The API's public address for the QR codes; default SHEBAO_PUBLIC_URL.")] = None,
+    reason: Annotated[str, typer.Option(
+        help="The reason (查询事由) recorded for the batch read.")] = "statement_mailing",
+    at_position: Annotated[int | None, typer.Option(
+        "--position", min=1, help="As known at this earlier log position (e.g. to print a "
+                                  "past mailing again: the same files).")] = None,
 ) -> None:
     """Write every person's personal rights statement (个人权益记录单) of a year as a PDF, as
     known at the read models' position, with a manifest (masked person, file, verification
-    code, content hash)."""
+    code, content hash, status, date of death). None for a year after a recorded death. The
+    batch read is recorded in the access log (one entry: operator, reason, persons, the
+    manifest's sha256)."""
     from infra.statement_batch import DEFAULT_PUBLIC_URL, write_statements
 
     settings = settings_of(ctx)
+    with container_of(ctx) as c:
+        operator = _permitted_user(c, acting, "read")
     if not (public_url or settings.public_url):
         console.print(f"[yellow]no --public-url or SHEBAO_PUBLIC_URL: the QR codes point at "
                       f"{DEFAULT_PUBLIC_URL}[/yellow]")
@@ -1290,13 +1334,21 @@ def statements_command(
             task = bar.add_task("statements", total=None)
             result = write_statements(
                 settings, year, out_dir, workers, public_url,
-                progress=lambda done, total: bar.update(task, completed=done, total=total))
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                operator=operator, reason_code=reason, position=at_position)
     except DomainError as e:
         console.print(f"[red]{e.code}: {e.message}[/red]")
         raise typer.Exit(1) from None
     out.print(f"{result.persons} statements of {result.year} as known at position "
               f"{result.position} in {result.seconds:.1f} s ({result.per_second:.0f}/s, "
               f"{result.workers} process(es)): {result.out_dir}; manifest {result.manifest}")
+    if result.not_mailed_deceased:
+        out.print(f"{result.not_mailed_deceased} person(s) not mailed: died before "
+                  f"{result.year}")
+    if result.access_position is not None:
+        out.print(f"access log: {result.persons_read} records read by {operator} "
+                  f"({reason}), manifest sha256 {result.manifest_sha256}, position "
+                  f"{result.access_position}")
 
 
 # -- annual report (年度报告) -------------------------------------------------------------------
@@ -1318,9 +1370,14 @@ def report_annual(
     targets: Annotated[Path | None, typer.Option(
         "--targets", dir_okay=False, help="Targets file (TOML); default SHEBAO_TARGETS_FILE, "
                                           "else the shipped DEMO targets.")] = None,
+    at_position: Annotated[int | None, typer.Option(
+        "--position", min=1, help="As known at this log position (e.g. one an earlier report "
+                                  "states): the events up to it replayed into temporary read "
+                                  "models.")] = None,
 ) -> None:
     """The year's report from the read models (caught up first): participants per insurance,
-    fund income, targets and completion, retirements, transfers, back-payments, cases."""
+    fund income, targets and completion, retirements, transfers, back-payments, cases; or as
+    known at an earlier log position (--position)."""
     import orjson
 
     from infra.annual_report_html import render_html
@@ -1331,7 +1388,11 @@ def report_annual(
     with container_of(ctx) as c:
         c.runner.catch_up()
         started = time.perf_counter()
-        report = annual_report(c, year, targets)
+        with progress_bar() as bar:
+            task = bar.add_task("replay", total=None, visible=at_position is not None)
+            report = annual_report(
+                c, year, targets, at_position,
+                progress=lambda done, wanted: bar.update(task, completed=done, total=wanted))
         seconds = time.perf_counter() - started
     table = Table("insurance", "participants", "contributing", "interrupted", "retired",
                   "received (万元)", "for periods (万元)")

@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "post_contributions":   ("reconciler", "teller"),  # single and batch
     "reverse_contribution": ("reviewer",),
     "credit_interest":      (),  # admin only
+    "pay_pensions":         (),  # admin only: the monthly pension payment run (养老金发放)
     "read":                 READERS,  # persons, employers, accounts, history, funds
     "import_collections":   ("reconciler",),  # upload a tax collection file
     "read_imports":         ("reconciler", "auditor", "director", "reviewer"),  # reports

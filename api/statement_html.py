@@ -60,5 +60,6 @@ def render_html(statement: Statement, content_hash: str, verification_code: str,
     return _environment().get_template("statement.html").render(
         s=statement, content_hash=content_hash, code=verification_code, verify_url=verify_url,
         labels=labels, yuan=labels.yuan, rate_percent=labels.rate_percent,
-        cst_time=labels.cst_time, benefit_name=labels.benefit_name, person_link=person_link,
+        cst_time=labels.cst_time, benefit_name=labels.benefit_name,
+        pension_months_text=labels.pension_months_text, person_link=person_link,
         account_link=account_link, insurance_link=insurance_link)

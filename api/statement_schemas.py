@@ -21,10 +21,13 @@ class RegistrationView(BaseModel):
     sex: str = Field(description="M or F (from the ID number).")
     birth_date: str = Field(description="Empty when masked.")
     registered_on: str
-    status: str = Field(description="contributing (参保缴费), suspended (暂停缴费) or retired "
-                                    "(已退休), at the end of the year or at the position.")
+    status: str = Field(description="contributing (参保缴费), suspended (暂停缴费), retired "
+                                    "(已退休) or deceased (已故), at the end of the year or at "
+                                    "the position.")
     retired_on: str | None
     first_paid_period: str | None = Field(description="First month paid for any insurance.")
+    died_on: str | None = Field(default=None, description=(
+        "死亡日期 as recorded (known at the position, whatever the year); absent in format 1."))
     trace: TraceView
 
 
@@ -67,6 +70,14 @@ class InsuranceRecordView(BaseModel):
     trace: TraceView
 
 
+class PensionMonthsView(BaseModel):
+    actual_months: int = Field(description="Pension months paid up to the end of the year.")
+    deemed_months: int | None = Field(description=(
+        "视同缴费月数 as recognised by the pension award; null: not recorded (no award yet)."))
+    total_months: int | None = Field(description="actual + deemed; null when deemed is null.")
+    trace: TraceView = Field(description="The award behind the deemed months.")
+
+
 class FigureView(BaseModel):
     fen: int
     trace: TraceView
@@ -82,6 +93,9 @@ class PersonalAccountView(BaseModel):
     transfer_in: FigureView
     transfer_out: FigureView = Field(description="Negative.")
     interest: FigureView
+    pension_paid: FigureView | None = Field(default=None, description=(
+        "Negative: the account part of the pensions paid for the year's months (个人账户养老金)"
+        " as far as the account bore it; absent in format 1."))
     other: FigureView
     closing: FigureView = Field(description="opening + the figures between = closing.")
     interest_rate: str | None = Field(description="记账利率 the interest was computed with.")
@@ -97,6 +111,23 @@ class BenefitView(BaseModel):
     trace: TraceView
 
 
+class BenefitReceivedView(BaseModel):
+    kind: str
+    months_paid: int = Field(description="Months of the year paid (by the month paid for).")
+    first_period: str | None
+    last_period: str | None
+    total_fen: int
+    basic_fen: int
+    transitional_fen: int
+    account_fen: int = Field(description="个人账户养老金 = from the account + from the pool.")
+    account_from_personal_fen: int
+    account_from_pool_fen: int = Field(description="Paid by the pooled fund once the account "
+                                                   "is used up.")
+    cumulative_months: int = Field(description="Months paid up to the end of the year.")
+    cumulative_fen: int
+    trace: TraceView
+
+
 class StatementContentView(BaseModel):
     format_version: int
     region_code: str
@@ -106,8 +137,13 @@ class StatementContentView(BaseModel):
     registration: RegistrationView
     employments: list[EmploymentView]
     insurances: list[InsuranceRecordView]
+    pension_months: PensionMonthsView | None = Field(default=None, description=(
+        "累计缴费月数 of the basic pension: actual, deemed (视同缴费), total; absent in format "
+        "1."))
     accounts: list[PersonalAccountView]
     benefits: list[BenefitView]
+    benefits_received: list[BenefitReceivedView] | None = Field(default=None, description=(
+        "享受待遇情况 per benefit: the year's months paid and their parts; absent in format 1."))
 
 
 class StatementView(BaseModel):

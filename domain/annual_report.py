@@ -1,6 +1,7 @@
 """The annual report (年度报告) of a pooling region, built from plain rows of the read models
 (infra/annual_report_queries.py reads them at one log position): participants per insurance
-and employer type at the year's end, fund income on two bases, targets and their completion,
+and employer type at the year's end, fund income on two bases, fund expenditure (pension
+payments, on two bases: paid in the year and for the year's months), targets and their completion,
 retirements and pension awards, the link to the residents' scheme, back-payments, counter
 business; and, named as such, what the ledger does not record yet. The shape follows the
 bureau's year-end report (shared/reference/000, section 一).
@@ -62,18 +63,25 @@ CASE_COMPLETED = "completed"
 CASE_OPEN = "open"
 CASE_STATUSES = ("completed", "rejected", "withdrawn", "open")
 
+# Insurances whose benefit payments the ledger records (PensionPayment, 养老金发放); the others'
+# expenditure and recipients are not recorded (NOT_RECORDED).
+PAYING_INSURANCES = (PENSION,)
+EXPENDITURE_PARTS = ("basic_fen", "transitional_fen", "account_from_personal_fen",
+                     "account_from_pool_fen")
+
 # Figures of the bureau's year-end report the ledger does not hold: shown as such, never as 0.
 NOT_RECORDED: tuple[dict[str, str], ...] = (
     {"key": "residents_participants", "name_zh": "城乡居民养老、医疗保险参保人数",
      "reason_zh": "本系统不记录城乡居民缴费与参保；仅有从职工养老保险转入的个人账户（城乡衔接）",
      "reason_en": "residents' contributions and enrolment are not recorded; only accounts "
                   "moved from the employee scheme"},
-    {"key": "benefit_recipients", "name_zh": "各险种享受待遇人数",
-     "reason_zh": "本系统尚不记录待遇发放（仅记录养老金核定）",
-     "reason_en": "benefit payments are not recorded yet (pension awards are)"},
-    {"key": "expenditure", "name_zh": "各险种基金支出",
-     "reason_zh": "本系统尚不记录待遇支付与发放批次，基金支出无数据",
-     "reason_en": "benefit payments and payment runs are not recorded yet"},
+    {"key": "benefit_recipients", "name_zh": "失业、医疗、工伤、生育保险享受待遇人数",
+     "reason_zh": "本系统只记录养老金发放；其他险种的待遇发放尚不记录",
+     "reason_en": "only pension payments are recorded; the other insurances' benefits are not"},
+    {"key": "expenditure", "name_zh": "失业、医疗、工伤、生育保险基金支出",
+     "reason_zh": "本系统只记录养老金发放（养老保险基金支出）；其他险种的待遇支付尚不记录",
+     "reason_en": "only pension payments (the pension fund's expenditure) are recorded; the "
+                  "other insurances' benefit payments are not"},
     {"key": "pension_adjustment", "name_zh": "养老金调整（待遇调整）",
      "reason_zh": "本系统尚不记录养老金调整事件",
      "reason_en": "pension adjustments are not recorded yet"},
@@ -101,6 +109,11 @@ DEFINITIONS_ZH: tuple[str, ...] = (
     "基金收入（本年入账）：本年度（按中国标准时间记账日）记入各险种统筹基金和个人账户的缴费，"
     "减去红冲，含补缴的滞纳金和利息；暂收款分配前不计入。",
     "本年所属期缴费收入：费款所属期在本年度的缴费（单位 + 个人），减去红冲，无论何时记账。",
+    "基金支出（本年支付）：本年度（按中国标准时间记账日）发放的基本养老金，"
+    "含个人账户养老金（个人账户支付部分与个人账户用尽后统筹基金支付部分）；"
+    "本年所属期待遇：发放所属期在本年度的养老金，无论何时发放；"
+    "享受待遇人数：本年所属期内至少发放一个月养老金的人数。"
+    "失业、医疗、工伤、生育保险的待遇支付本系统不记录。",
     "任务完成率 = 实际数 ÷ 任务数，四舍五入保留两位小数。",
 )
 
@@ -139,6 +152,22 @@ class IncomeRow:
     employer_type: str
     kind: str  # CONTRIBUTION or REVERSAL
     amount_fen: int
+
+
+@dataclass(frozen=True)
+class ExpenditureRow:
+    """Benefits paid from an insurance's fund in one month, on one basis: RECEIVED (paid on a
+    ledger day of the month) or PERIOD (paid for the month, whenever)."""
+
+    basis: str
+    month: str  # YYYY-MM
+    insurance: str
+    amount_fen: int
+    basic_fen: int
+    transitional_fen: int
+    account_from_personal_fen: int  # the account part the personal accounts bore
+    account_from_pool_fen: int  # the account part the pooled fund bore (accounts used up)
+    payments: int
 
 
 @dataclass(frozen=True)
@@ -184,6 +213,9 @@ class AnnualReportInputs:
     cases: Sequence[CaseRow]
     targets: Sequence[Target] = ()
     targets_file: str = ""
+    # Benefit payments: only pension's are recorded (PAYING_INSURANCES); the others' stay None.
+    expenditure: Sequence[ExpenditureRow] = ()
+    benefit_recipients: Mapping[str, int] = field(default_factory=dict)  # paid for the year
 
 
 # -- rounding ---------------------------------------------------------------------------------
@@ -304,8 +336,14 @@ def _income(rows: Iterable[IncomeRow], basis: str, insurance: str,
                and (kind is None or r.kind == kind))
 
 
+def _expenditure(rows: Iterable[ExpenditureRow], basis: str, insurance: str,
+                 part: str = "amount_fen") -> int:
+    return sum(getattr(r, part) for r in rows if r.basis == basis and r.insurance == insurance)
+
+
 def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
     rows = inputs.income
+    spent = inputs.expenditure
     insurances = []
     differences = []
     types_present = {r.employer_type for r in rows}
@@ -315,13 +353,22 @@ def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
         if received != recounted:
             differences.append({"insurance": insurance, "income_received_fen": received,
                                 "fund_movements_fen": recounted})
+        paying = insurance in PAYING_INSURANCES
         insurances.append({
             "insurance": insurance, "name_zh": name_zh,
             "income_received_fen": received,
             "contribution_received_fen": _income(rows, RECEIVED, insurance, kind=CONTRIBUTION),
             "reversal_received_fen": _income(rows, RECEIVED, insurance, kind=REVERSAL),
             "income_for_periods_fen": _income(rows, PERIOD, insurance),
-            "expenditure_fen": None,  # not recorded: see NOT_RECORDED
+            # Other insurances' benefits are not recorded (NOT_RECORDED): None, never 0.
+            "expenditure_fen": _expenditure(spent, RECEIVED, insurance) if paying else None,
+            "expenditure_for_periods_fen": (_expenditure(spent, PERIOD, insurance) if paying
+                                            else None),
+            "expenditure_parts": {
+                part: _expenditure(spent, RECEIVED, insurance, part)
+                for part in EXPENDITURE_PARTS} if paying else None,
+            "benefit_recipients": (int(inputs.benefit_recipients.get(insurance, 0)) if paying
+                                   else None),
             "year_end_balance_fen": int(inputs.year_end_balances_fen.get(insurance, 0)),
             "by_employer_type": [
                 {"employer_type": t, "name_zh": EMPLOYER_TYPE_NAMES_ZH.get(t, t),
@@ -334,13 +381,24 @@ def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
     for r in rows:
         key = (r.basis, r.month, r.insurance)
         monthly[key] = monthly.get(key, 0) + r.amount_fen
+    monthly_spent: dict[tuple[str, str, str], int] = {}
+    for e in spent:
+        key = (e.basis, e.month, e.insurance)
+        monthly_spent[key] = monthly_spent.get(key, 0) + e.amount_fen
+
+    def spent_in(basis: str, month: str) -> dict[str, int | None]:
+        return {i: monthly_spent.get((basis, month, i), 0) if i in PAYING_INSURANCES else None
+                for i in inputs.insurances}
+
     return {
         "insurances": insurances,
         "monthly": [
             {"month": month,
              "received_fen": {i: monthly.get((RECEIVED, month, i), 0) for i in inputs.insurances},
              "for_periods_fen": {i: monthly.get((PERIOD, month, i), 0)
-                                 for i in inputs.insurances}}
+                                 for i in inputs.insurances},
+             "expenditure_fen": spent_in(RECEIVED, month),
+             "expenditure_for_periods_fen": spent_in(PERIOD, month)}
             for month in months],
         "ties_fund_movements": not differences,
         "differences": differences,

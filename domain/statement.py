@@ -4,15 +4,25 @@ position P — only rows with position ≤ P count — so that the same (person,
 the same statement, and anyone can have it verified later by rebuilding it
 (domain/verification_code.py).
 
-What it holds: registration and employers; per insurance (AAE140) each month of the year with
-its base and amounts (employer / individual / paid / arrears), the year's totals and the
-cumulative contribution months; the pension personal account (opening balance, credits,
-back-pay, reversals, transfers, interest and its rate, closing balance); benefits awarded. Every
-figure keeps the log positions of the events behind it (`Trace`) and the ledger days they were
-recorded on, which is what a trace of the account (GET /v1/trace) is asked for.
+What it holds: registration (with the date of death, when one is recorded) and employers; per
+insurance (AAE140) each month of the year with its base and amounts (employer / individual /
+paid / arrears), the year's totals and the cumulative contribution months; the basic pension's
+months actual, deemed (视同缴费) and in total; the pension personal account (opening balance,
+credits, back-pay, reversals, transfers, interest and its rate, the account part of the
+pensions paid, closing balance); benefits awarded and received (享受待遇情况: the year's months
+paid and their parts). Every figure keeps the log positions of the events behind it (`Trace`)
+and the ledger days they were recorded on, which is what a trace of the account
+(GET /v1/trace) is asked for.
 
 Money is integer fen; the canonical form is JSON with sorted keys (`canonical_json`), and its
-sha256 is the content hash."""
+sha256 is the content hash.
+
+Formats: a statement carries its `format_version`, and so does its verification code. Format 2
+added the date of death (status `deceased`, no arrears after the month of death) and the
+pension months (`pension_months`), and the benefits received (`benefits_received`, with the
+account's `pension_paid`). Format 1 is still built for codes issued in it — without
+those, exactly as it was — so that every statement ever issued keeps verifying
+(docs/decisions/0010)."""
 
 from __future__ import annotations
 
@@ -30,11 +40,16 @@ from domain.errors import NotFound, ValidationFailed
 from domain.periods import Period
 from domain.policy import PENSION, PolicyTables
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what is issued now
+FORMAT_VERSIONS = (1, 2)  # what can still be built (for verification): see the module's doc
+# Absent from format 1 ("*": in every item of a list).
+FORMAT_2_FIELDS = (("registration", "died_on"), ("pension_months",), ("benefits_received",),
+                   ("accounts", "*", "pension_paid"))
 MONTHS_PER_YEAR = 12
 
 # Status of the person (参保状态, AAC008/AAC031) at the end of the year or at P, if earlier.
 CONTRIBUTING, SUSPENDED, RETIRED = "contributing", "suspended", "retired"
+DECEASED = "deceased"  # a death on or before that day is recorded (format 2)
 # Status of one insurance in one month.
 PAID, ARREARS = "paid", "arrears"
 
@@ -116,9 +131,12 @@ class Registration:
     sex: str  # "M" or "F"
     birth_date: str
     registered_on: str
-    status: str  # CONTRIBUTING, SUSPENDED or RETIRED
+    status: str  # CONTRIBUTING, SUSPENDED, RETIRED or DECEASED
     retired_on: str | None
     first_paid_period: str | None  # the first month paid for any insurance (首次缴费)
+    # The recorded date of death, known at P whatever the year (Person.DeathRecorded); None:
+    # none recorded, or a format-1 statement.
+    died_on: str | None
     trace: Trace
 
 
@@ -167,6 +185,21 @@ class InsuranceRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PensionMonths:
+    """累计缴费月数 of the basic pension (110) up to the end of the year: the months actually
+    paid (the pension record's `cumulative_months`), the deemed months (视同缴费月数, DOMAIN.md
+    §4: service before contributions began, counted for the pension) and their total. The
+    ledger records deemed months only when it awards the pension (Entitlement.Awarded's
+    inputs): before an award known at P they are not recorded (未核定) — `deemed_months` and
+    `total_months` are None then, never 0."""
+
+    actual_months: int
+    deemed_months: int | None
+    total_months: int | None
+    trace: Trace  # the award that recognised the deemed months
+
+
+@dataclass(frozen=True, slots=True)
 class Figure:
     fen: int
     trace: Trace
@@ -175,7 +208,8 @@ class Figure:
 @dataclass(frozen=True, slots=True)
 class PersonalAccount:
     """closing = opening + contributions + backpay + reversals + transfer_in + transfer_out
-    + interest + other (reversals and transfers out are negative)."""
+    + interest + pension_paid + other (reversals, transfers out and pensions paid are
+    negative)."""
 
     insurance: str
     name_zh: str
@@ -186,6 +220,9 @@ class PersonalAccount:
     transfer_in: Figure
     transfer_out: Figure
     interest: Figure  # the year's interest, recomputations included
+    # The account part of the pensions paid for the year's months (个人账户养老金), as far as
+    # the account bore it (format 2)
+    pension_paid: Figure
     other: Figure  # entries of kinds this statement does not know (none today)
     closing: Figure
     interest_rate: str | None  # the rate the year's interest was computed with (记账利率)
@@ -203,6 +240,28 @@ class Benefit:
 
 
 @dataclass(frozen=True, slots=True)
+class BenefitReceived:
+    """享受待遇情况: one benefit's payments for the months of the statement's year (by the month
+    paid for, whenever paid, as known at P), in parts; and since its first payment. The account
+    part (个人账户养老金) is drawn from the personal account while it lasts, then paid by the
+    pooled fund (国发〔2005〕38号): `account_fen` = from the account + from the pool."""
+
+    kind: str
+    months_paid: int
+    first_period: str | None  # the year's first and last month paid
+    last_period: str | None
+    total_fen: int
+    basic_fen: int
+    transitional_fen: int
+    account_fen: int
+    account_from_personal_fen: int
+    account_from_pool_fen: int
+    cumulative_months: int  # months paid up to the end of the year
+    cumulative_fen: int
+    trace: Trace  # the year's payments
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     format_version: int
     region_code: str
@@ -212,8 +271,10 @@ class Statement:
     registration: Registration
     employments: tuple[Employment, ...]
     insurances: tuple[InsuranceRecord, ...]
+    pension_months: PensionMonths | None  # None in format 1 only
     accounts: tuple[PersonalAccount, ...]
     benefits: tuple[Benefit, ...]
+    benefits_received: tuple[BenefitReceived, ...] | None  # None in format 1 only
 
     def insurance(self, code: str) -> InsuranceRecord | None:
         return next((r for r in self.insurances if r.insurance == code), None)
@@ -225,8 +286,25 @@ class Statement:
 def canonical_json(statement: Statement) -> bytes:
     """The statement as JSON: keys sorted, no whitespace, integers and strings only — what
     anyone can recompute the content hash from. (orjson writes a dataclass's fields in their
-    declared order whatever the options, hence the round trip through plain values.)"""
-    return orjson.dumps(orjson.loads(orjson.dumps(statement)), option=orjson.OPT_SORT_KEYS)
+    declared order whatever the options, hence the round trip through plain values.) A format-1
+    statement is written without the fields format 2 added."""
+    plain = orjson.loads(orjson.dumps(statement))
+    if statement.format_version == 1:
+        for path in FORMAT_2_FIELDS:
+            _drop(plain, path)
+    return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
+
+
+def _drop(node: Any, path: Sequence[str]) -> None:
+    """Remove the field at `path` from plain JSON values ("*": from every item of a list)."""
+    head, *rest = path
+    if head == "*":
+        for item in node:
+            _drop(item, rest)
+    elif rest:
+        _drop(node[head], rest)
+    else:
+        del node[head]
 
 
 def content_hash(statement: Statement) -> str:
@@ -269,9 +347,11 @@ class _Spell:
     events: list[tuple[int, str]]
 
 
-def build_statement(inputs: StatementInputs, policy: PolicyTables) -> Statement:
-    """The statement as known at `inputs.position`. Raises NotFound when the person was not
-    registered by then."""
+def build_statement(inputs: StatementInputs, policy: PolicyTables,
+                    format_version: int = FORMAT_VERSION) -> Statement:
+    """The statement as known at `inputs.position`, in `format_version` (an older one only to
+    verify a code issued in it). Raises NotFound when the person was not registered by then."""
+    assert format_version in FORMAT_VERSIONS, format_version
     at = inputs.position
     year = inputs.year
     facts = sorted((f for f in inputs.facts if f.position <= at), key=lambda f: f.position)
@@ -282,28 +362,47 @@ def build_statement(inputs: StatementInputs, policy: PolicyTables) -> Statement:
     # (period, position) of the postings a back-payment's collection made
     backpaid = {(str(f.data["period"]), f.position) for f in facts if f.kind == "backpaid_month"}
 
+    # Format 1 knew no deaths: its statements are rebuilt as they were issued.
+    death = recorded_death(facts) if format_version >= 2 else None
+
     nets, earlier = _month_nets(history, f"{year}-01")
     spells = _spells(facts)
-    insurances = _insurances(inputs, policy, nets, earlier, spells, facts, backpaid)
+    insurances = _insurances(inputs, policy, nets, earlier, spells, facts, backpaid, death)
     first_paid = min((r.first_period for r in insurances if r.first_period), default=None)
     return Statement(
-        format_version=FORMAT_VERSION,
+        format_version=format_version,
         region_code=inputs.region_code,
         year=year,
         position=at,
         as_of=inputs.as_of,
-        registration=_registration(inputs, facts, spells, first_paid),
+        registration=_registration(inputs, facts, spells, first_paid, death),
         employments=tuple(_employment(s, inputs.employers, at) for s in spells
                           if s.start_date <= year_end
                           and (s.end_date is None or s.end_date >= f"{year}-01-01")),
         insurances=tuple(insurances),
+        pension_months=_pension_months(insurances, facts) if format_version >= 2 else None,
         accounts=_accounts(inputs, policy, entries, facts, backpaid),
         benefits=_benefits(facts),
+        benefits_received=(_benefits_received(facts, year) if format_version >= 2
+                           else None),
     )
 
 
+def recorded_death(facts: Iterable[Fact]) -> Fact | None:
+    """The recorded death among a person's facts (a death is recorded once: Person)."""
+    return next((f for f in facts if f.kind == "death_recorded"), None)
+
+
+def died_before_year(inputs: StatementInputs) -> bool:
+    """Whether a death before the statement's year is recorded at P: the yearly mailing sends
+    no statement for a year after the year of death (the year of death itself is sent, marked
+    deceased)."""
+    death = recorded_death(f for f in inputs.facts if f.position <= inputs.position)
+    return death is not None and str(death.data["date_of_death"]) < f"{inputs.year}-01-01"
+
+
 def _registration(inputs: StatementInputs, facts: Sequence[Fact], spells: Sequence[_Spell],
-                  first_paid: str | None) -> Registration:
+                  first_paid: str | None, death: Fact | None) -> Registration:
     registered = next((f for f in facts if f.kind == "registered"), None)
     if registered is None:
         raise NotFound("person_not_found",
@@ -319,9 +418,14 @@ def _registration(inputs: StatementInputs, facts: Sequence[Fact], spells: Sequen
         elif f.kind == "retired":
             retired_on = str(f.data["retired_on"])
             events.append((f.position, f.day))
+    died_on = str(death.data["date_of_death"]) if death is not None else None
+    if death is not None:
+        events.append((death.position, death.day))
     # The status at the end of the year, or at P when that comes first.
     on = min(f"{inputs.year}-12-31", inputs.as_of_day)
-    if retired_on is not None and retired_on <= on:
+    if died_on is not None and died_on <= on:
+        status = DECEASED
+    elif retired_on is not None and retired_on <= on:
         status = RETIRED
     elif any(s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in spells):
         status = CONTRIBUTING
@@ -331,7 +435,8 @@ def _registration(inputs: StatementInputs, facts: Sequence[Fact], spells: Sequen
     return Registration(
         person_id=inputs.person_id, id_number=str(d["id_number"]), name=name, sex=str(d["sex"]),
         birth_date=str(d["birth_date"]), registered_on=str(d["registered_on"]), status=status,
-        retired_on=retired_on, first_paid_period=first_paid, trace=trace_of(events))
+        retired_on=retired_on, first_paid_period=first_paid, died_on=died_on,
+        trace=trace_of(events))
 
 
 def _spells(facts: Sequence[Fact]) -> list[_Spell]:
@@ -424,7 +529,8 @@ def _month_nets(history: Sequence[HistoryRow], first_month: str
 def _insurances(inputs: StatementInputs, policy: PolicyTables,
                 nets: Mapping[tuple[str, str], _Net], earlier: Mapping[tuple[str, str], int],
                 spells: Sequence[_Spell], facts: Sequence[Fact],
-                backpaid: AbstractSet[tuple[str, int]]) -> list[InsuranceRecord]:
+                backpaid: AbstractSet[tuple[str, int]], death: Fact | None
+                ) -> list[InsuranceRecord]:
     lines: dict[str, list[MonthLine]] = {}
     cumulative: dict[str, int] = {}
     first_period: dict[str, str] = {}
@@ -448,7 +554,7 @@ def _insurances(inputs: StatementInputs, policy: PolicyTables,
             account_fen=net.account_fen,
             backpay=(period, net.posted_position) in backpaid,
             trace=trace_of(net.events)))
-    for insurance, line, line_events in _arrears(inputs, policy, nets, spells, facts):
+    for insurance, line, line_events in _arrears(inputs, policy, nets, spells, facts, death):
         lines.setdefault(insurance, []).append(line)
         events.setdefault(insurance, []).extend(line_events)
     records: list[InsuranceRecord] = []
@@ -471,11 +577,13 @@ def _insurances(inputs: StatementInputs, policy: PolicyTables,
 
 def _arrears(inputs: StatementInputs, policy: PolicyTables,
              nets: Mapping[tuple[str, str], _Net], spells: Sequence[_Spell],
-             facts: Sequence[Fact]) -> Iterable[tuple[str, MonthLine, list[tuple[int, str]]]]:
+             facts: Sequence[Fact], death: Fact | None
+             ) -> Iterable[tuple[str, MonthLine, list[tuple[int, str]]]]:
     """Months of the year the person was employed in, with a base declared for the year, that
     fell due before P and are not paid, per insurance — as the arrears report counts them
-    (infra/arrears.py), at the rates then. Each with the events behind it: the employment,
-    the base declaration and any reversal of the month."""
+    (infra/arrears.py), at the rates then; none after the month of a recorded death (nothing
+    is due for them). Each with the events behind it: the employment, the base declaration and
+    any reversal of the month."""
     year = inputs.year
     base = None
     for f in facts:
@@ -485,10 +593,11 @@ def _arrears(inputs: StatementInputs, policy: PolicyTables,
         return
     base_fen = int(base.data["base_fen"])
     as_of = date.fromisoformat(inputs.as_of_day)
+    last_month = str(death.data["date_of_death"])[:7] if death is not None else None
     for month in range(1, MONTHS_PER_YEAR + 1):
         period = Period(year, month)
         text = str(period)
-        if as_of <= policy.due_date(period):
+        if as_of <= policy.due_date(period) or (last_month is not None and text > last_month):
             break
         if all((net := nets.get((text, insurance))) is not None and net.count > 0
                for insurance in EMPLOYEE_INSURANCES):
@@ -535,6 +644,17 @@ def _spell_in(spells: Sequence[_Spell], period: str) -> _Spell | None:
     return found
 
 
+def _pension_months(insurances: Sequence[InsuranceRecord], facts: Sequence[Fact]
+                    ) -> PensionMonths:
+    pension = next((r for r in insurances if r.insurance == PENSION), None)
+    actual = pension.cumulative_months if pension is not None else 0
+    award = next((f for f in facts if f.kind == "deemed_months"), None)
+    if award is None:
+        return PensionMonths(actual, None, None, EMPTY_TRACE)
+    deemed = int(award.data["deemed_months"])
+    return PensionMonths(actual, deemed, actual + deemed, trace_of([(award.position, award.day)]))
+
+
 def _accounts(inputs: StatementInputs, policy: PolicyTables, entries: Sequence[AccountRow],
               facts: Sequence[Fact], backpaid: AbstractSet[tuple[str, int]]
               ) -> tuple[PersonalAccount, ...]:
@@ -550,7 +670,8 @@ def _accounts(inputs: StatementInputs, policy: PolicyTables, entries: Sequence[A
     for insurance, rows in sorted(by_insurance.items()):
         parts: dict[str, list[AccountRow]] = {
             "opening": [], "contributions": [], "backpay": [], "reversals": [],
-            "transfer_in": [], "transfer_out": [], "interest": [], "other": []}
+            "transfer_in": [], "transfer_out": [], "interest": [], "pension_paid": [],
+            "other": []}
         for row in rows:
             parts[_part(row, year_start, backpaid)].append(row)
         figures = {name: Figure(sum(r.amount_fen for r in part),
@@ -583,6 +704,8 @@ def _part(row: AccountRow, year_start: str, backpaid: AbstractSet[tuple[str, int
         return "interest"
     if row.kind == "transfer":
         return "transfer_in" if row.amount_fen > 0 else "transfer_out"
+    if row.kind == "pension_payment":
+        return "pension_paid"
     return "other"
 
 
@@ -599,3 +722,32 @@ def _benefits(facts: Sequence[Fact]) -> tuple[Benefit, ...]:
             first_period=str(first.data["period"]) if first else None,
             trace=trace_of(events)))
     return tuple(benefits)
+
+
+def _benefits_received(facts: Sequence[Fact], year: int) -> tuple[BenefitReceived, ...]:
+    """Per benefit kind paid up to the end of the year: the year's months and their parts, and
+    the months and amount since the first payment."""
+    year_end = f"{year}-12"
+    paid: dict[str, list[Fact]] = {}
+    for f in facts:
+        if f.kind == "pension_paid" and str(f.data["period"]) <= year_end:
+            paid.setdefault(str(f.data["kind"]), []).append(f)
+    received = []
+    for kind, payments in sorted(paid.items()):
+        in_year = [f for f in payments if str(f.data["period"])[:4] == f"{year:04d}"]
+        periods = sorted(str(f.data["period"]) for f in in_year)
+
+        def summed(name: str, rows: Sequence[Fact] = in_year) -> int:
+            return sum(int(f.data[name]) for f in rows)
+
+        received.append(BenefitReceived(
+            kind=kind, months_paid=len(in_year),
+            first_period=periods[0] if periods else None,
+            last_period=periods[-1] if periods else None,
+            total_fen=summed("total_fen"), basic_fen=summed("basic_fen"),
+            transitional_fen=summed("transitional_fen"), account_fen=summed("account_fen"),
+            account_from_personal_fen=summed("account_from_personal_fen"),
+            account_from_pool_fen=summed("account_from_pool_fen"),
+            cumulative_months=len(payments), cumulative_fen=summed("total_fen", payments),
+            trace=trace_of([(f.position, f.day) for f in in_year])))
+    return tuple(received)

@@ -1,9 +1,10 @@
 """The verification code (校验码) printed on a personal rights statement: short enough to type,
 and enough for anyone to have the bureau confirm the statement without storing it.
 
-It packs 100 bits — format version (2), year − 1970 (7), the log position the statement was
-issued at (36), the person's key (27, projections/person_facts.py `person_key`) and the first 28
-bits of the statement's content hash — into 20 characters of Crockford's base32 (no I, L, O, U),
+It packs 100 bits — the statement's format version (2; domain/statement.py), year − 1970 (7),
+the log position the statement was issued at (36), the person's key (27,
+projections/person_facts.py `person_key`) and the first 28 bits of the statement's content
+hash — into 20 characters of Crockford's base32 (no I, L, O, U),
 followed by one check character (Luhn mod 32: it catches every single mistyped character and
 every swap of two neighbours but 0↔Z), written in three groups of seven: `ABCDEFG-HJKMNPQ-RSTVWXY`.
 
@@ -16,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import ValidationFailed
+from domain.statement import FORMAT_VERSION, FORMAT_VERSIONS
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 # Crockford's decoding of look-alikes: what a reader types for 1 and 0.
 _LOOK_ALIKES = {"I": "1", "L": "1", "O": "0"}
-FORMAT_VERSION = 1
 VERSION_BITS = 2
 YEAR_BASE = 1970
 YEAR_BITS = 7
@@ -45,13 +46,15 @@ class VerificationCode:
     position: int
     person_key: int
     hash_prefix: int  # the first HASH_PREFIX_BITS bits of the content hash
+    format_version: int = FORMAT_VERSION  # of the statement: verifying rebuilds that format
 
     def text(self) -> str:
         assert YEAR_MIN <= self.year <= YEAR_MAX, self.year
         assert 0 <= self.position <= POSITION_MAX, self.position
         assert 0 <= self.person_key < 1 << PERSON_KEY_BITS, self.person_key
         assert 0 <= self.hash_prefix < 1 << HASH_PREFIX_BITS, self.hash_prefix
-        value = FORMAT_VERSION
+        assert 0 <= self.format_version < 1 << VERSION_BITS, self.format_version
+        value = self.format_version
         for part, bits in ((self.year - YEAR_BASE, YEAR_BITS), (self.position, POSITION_BITS),
                            (self.person_key, PERSON_KEY_BITS),
                            (self.hash_prefix, HASH_PREFIX_BITS)):
@@ -70,8 +73,10 @@ def hash_prefix(content_hash_hex: str) -> int:
     return int(content_hash_hex[:HASH_PREFIX_BITS // 4], 16)
 
 
-def issue_code(year: int, position: int, person_key: int, content_hash_hex: str) -> str:
-    return VerificationCode(year, position, person_key, hash_prefix(content_hash_hex)).text()
+def issue_code(year: int, position: int, person_key: int, content_hash_hex: str,
+               format_version: int = FORMAT_VERSION) -> str:
+    return VerificationCode(year, position, person_key, hash_prefix(content_hash_hex),
+                            format_version).text()
 
 
 def check_char(payload: str) -> str:
@@ -115,9 +120,9 @@ def parse_code(text: str, field: str = "code") -> VerificationCode:
     value >>= POSITION_BITS
     year = (value & ((1 << YEAR_BITS) - 1)) + YEAR_BASE
     version = value >> YEAR_BITS
-    if version != FORMAT_VERSION:
+    if version not in FORMAT_VERSIONS:
         raise ValidationFailed(
             "verification_code_version",
             f"{field}: format {version} is not known to this server (it knows "
-            f"{FORMAT_VERSION})", field=field)
-    return VerificationCode(year, position, key, hash_bits)
+            f"{', '.join(map(str, FORMAT_VERSIONS))})", field=field)
+    return VerificationCode(year, position, key, hash_bits, version)

@@ -7,7 +7,8 @@ tables; a bad file stops start-up naming the entry at fault.
 
 Cost of a record: one small event inserted through the library, no read. Concurrent reads
 share one transaction (infra/group_commit.py) rather than queue one each on the events table's
-write lock; scripts/bench_access_log.py measures it."""
+write lock; scripts/bench_access_log.py measures it. A batch that reads every person's record
+(the yearly mailing of statements) records one event for the whole batch (`record_batch`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from infra.group_commit import GroupCommit
 from infra.policy_loader import read_data_file
 from infra.store import Store
 from infra.views_db import ViewsDb
-from projections.access_log import COLUMNS, TABLE
+from projections.access_log import BATCH_PERSON_ID, COLUMNS, TABLE
+from projections.person_facts import KEYS as PERSON_KEYS
 
 ACCESS_FILE = "access"
 ENTRIES_LIMIT_MAX = 1000
@@ -40,7 +42,8 @@ CSV_HEADERS_ZH = {
     "person_id": "人员内部编号", "id_number_masked": "身份证号码(脱敏)",
     "name_masked": "姓名(脱敏)", "resource": "查询内容", "target": "查询对象",
     "reason_code": "事由代码", "reason_name_zh": "查询事由", "note": "备注",
-    "request_id": "请求编号",
+    "request_id": "请求编号", "persons_read": "查询人数",
+    "as_known_at": "批量查询数据截至日志位置", "output_sha256": "批量输出文件SHA-256",
 }
 
 
@@ -106,6 +109,29 @@ class AccessLog:
             note=request.note) for person in persons]
         return self._commits.submit(records)
 
+    def reason(self, code: str) -> AccessReason:
+        """A reason of the access policy by code, or a refusal listing the known ones."""
+        reason = self.policy.reasons.get(code)
+        if reason is None:
+            raise ValidationFailed(
+                "access_reason_unknown", f"reason {code!r} is not in {ACCESS_FILE}.toml;"
+                f" known: {', '.join(sorted(self.policy.reasons))}", field="reason")
+        return reason
+
+    def record_batch(self, username: str, roles: Sequence[str], reason_code: str,
+                     resource: str, target: str, persons_read: int, as_known_at: int,
+                     output_sha256: str, request_id: str, note: str = "") -> int:
+        """Record one batch read of the records of every person registered at or before
+        `as_known_at` (`persons_read` of them) and the sha256 of its output; returns the log
+        position of the record. Refuses a reason the access policy does not list."""
+        reason = self.reason(reason_code)
+        record = AccessRecord.record_batch(
+            region_code=self.region, request_id=request_id, username=username,
+            roles=list(roles), resource=resource, target=target, reason_code=reason.code,
+            note=note, persons_read=persons_read, as_known_at=as_known_at,
+            output_sha256=output_sha256)
+        return self._save([record])
+
     def _save(self, records: list[AccessRecord]) -> int:
         recordings = self.store.app.save(*records)
         return max(int(r.notification.id) for r in recordings)
@@ -115,8 +141,10 @@ class AccessLog:
                 end: date | None = None, limit: int = ENTRIES_LIMIT_DEFAULT,
                 offset: int = 0, before: int | None = None) -> list[dict[str, Any]]:
         """Recorded reads, newest first, filtered by person (internal id or ID number: both
-        find the same rows), user and CST days `start`..`end` (inclusive); `before`: only
-        entries at log positions below it (pages that new reads do not shift)."""
+        find the same rows; with the batch reads that read the person's record: those as known
+        at or after their registration), user and CST days `start`..`end` (inclusive);
+        `before`: only entries at log positions below it (pages that new reads do not
+        shift)."""
         if id_number is not None:
             by_number = PersonRef.of_id_number(self.region, id_number).person_id
             if person_id is not None and person_id != by_number:
@@ -129,10 +157,13 @@ class AccessLog:
                                    field="from")
         sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE 1 = 1"
         params: list[Any] = []
-        for column, value in (("person_id", person_id), ("username", username)):
-            if value is not None:
-                sql += f" AND {column} = ?"
-                params.append(value)
+        if person_id is not None:
+            sql += (" AND (person_id = ? OR (person_id = ? AND as_known_at >= (SELECT position"
+                    f" FROM {PERSON_KEYS} WHERE person_id = ?)))")
+            params += [person_id, BATCH_PERSON_ID, person_id]
+        if username is not None:
+            sql += " AND username = ?"
+            params.append(username)
         if start is not None:
             sql += " AND accessed_on >= ?"
             params.append(start.isoformat())
@@ -170,6 +201,9 @@ class AccessLog:
     def _entry(self, row: tuple[Any, ...]) -> dict[str, Any]:
         found = dict(zip(COLUMNS, row, strict=True))
         found["position"] = int(found["position"])
+        found["persons_read"] = int(found["persons_read"])
+        if found["as_known_at"] is not None:
+            found["as_known_at"] = int(found["as_known_at"])
         found["roles"] = [r for r in str(found["roles"]).split(",") if r]
         reason = self.policy.reasons.get(found["reason_code"])
         found["reason_name_zh"] = reason.name_zh if reason else ""  # a code since retired

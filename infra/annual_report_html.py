@@ -54,6 +54,16 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
             f"{report['year']}年月度基金收入（{title}）", MONTH_LABELS_ZH,
             [Series(name, tuple(labels.wan_yuan(m[basis][p["insurance"]]) for m in monthly))
              for name, p in zip(names, participation, strict=True)], "万元")
+    for f in funds:
+        if f["expenditure_fen"] is not None:  # an insurance whose payments are recorded
+            code = f["insurance"]
+            name = labels.short_name(code, f["name_zh"])
+            found["monthly_expenditure"] = line_chart(
+                f"{report['year']}年月度{name}基金支出（待遇发放）", MONTH_LABELS_ZH,
+                [Series("按记账日", tuple(labels.wan_yuan(m["expenditure_fen"][code])
+                                          for m in monthly)),
+                 Series("按所属期", tuple(labels.wan_yuan(m["expenditure_for_periods_fen"][code])
+                                          for m in monthly))], "万元")
     targets = report["targets"]["items"]
     if targets:
         found["targets"] = bar_chart(

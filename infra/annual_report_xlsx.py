@@ -32,6 +32,14 @@ class _Sheet:
     def row(self, *cells: Any) -> None:
         self.sheet.append(list(cells))
 
+    def money_cell(self, fen: int | None) -> Any:
+        """An amount (fen) as 元 with two decimals; None (not recorded): the text 无数据."""
+        if fen is None:
+            return NO_DATA
+        cell = WriteOnlyCell(self.sheet, value=yuan_decimal(fen))
+        cell.number_format = YUAN_FORMAT
+        return cell
+
     def money_row(self, cells: Sequence[Any], money: Sequence[int | None]) -> None:
         """`cells` as they are, then each amount (fen) as 元 with two decimals (None: an
         empty cell)."""
@@ -80,7 +88,8 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     funds.row("险种代码", "险种", "单位类型", "基金支出", "本年入账(元)", "其中缴费(元)",
               "其中红冲(元)", "本年所属期缴费(元)", "年末累计结余(元)")
     for f in report["funds"]["insurances"]:
-        funds.money_row([f["insurance"], f["name_zh"], "合计", NO_DATA], [
+        spent = funds.money_cell(f["expenditure_fen"])
+        funds.money_row([f["insurance"], f["name_zh"], "合计", spent], [
             f["income_received_fen"], f["contribution_received_fen"],
             f["reversal_received_fen"], f["income_for_periods_fen"], f["year_end_balance_fen"]])
         for t in f["by_employer_type"]:
@@ -89,6 +98,28 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     funds.row()
     funds.row("本年入账与资金流水核对", "一致" if report["funds"]["ties_fund_movements"]
               else "不一致")
+
+    payments = _Sheet(book, "养老金发放")
+    pension = next((f for f in report["funds"]["insurances"]
+                    if f["expenditure_parts"] is not None), None)
+    if pension is not None:
+        parts = pension["expenditure_parts"]
+        payments.row("项目", "金额(元)", "人数")
+        payments.money_row(["本年支付（按记账日）"], [pension["expenditure_fen"]])
+        payments.money_row(["  其中基础养老金"], [parts["basic_fen"]])
+        payments.money_row(["  其中过渡性养老金"], [parts["transitional_fen"]])
+        payments.money_row(["  其中个人账户养老金（个人账户支付）"],
+                           [parts["account_from_personal_fen"]])
+        payments.money_row(["  其中个人账户养老金（统筹基金支付）"],
+                           [parts["account_from_pool_fen"]])
+        payments.money_row(["本年所属期待遇"], [pension["expenditure_for_periods_fen"]])
+        payments.row("享受待遇人数", None, pension["benefit_recipients"])
+        payments.row()
+        code = pension["insurance"]
+        payments.row("月份", "按记账日支付(元)", "按所属期支付(元)")
+        for m in report["funds"]["monthly"]:
+            payments.money_row([m["month"]], [m["expenditure_fen"][code],
+                                              m["expenditure_for_periods_fen"][code]])
 
     monthly = _Sheet(book, "月度收入")
     codes = [f["insurance"] for f in report["funds"]["insurances"]]

@@ -2,7 +2,7 @@
 (read models, caught up first) and the policy tables, compute the pension (domain/pension.py),
 mark the person retired, record the entitlement with every input, and schedule its first
 payment — one command, normally the effect of a level-1 case (or of the 退休一件事 bundle after
-the employment ends). Payment runs themselves are not in this system yet."""
+the employment ends). The monthly payment run pays it (infra/pension_payments.py)."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
 from domain.pension import Entitlement
+from domain.pension_payment import PensionPayment
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
 from domain.scheme_link import SchemeLink
@@ -50,7 +51,7 @@ PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
-    Entitlement, SchemeLink, Digest, AccessRecord, Alert)
+    Entitlement, SchemeLink, Digest, AccessRecord, Alert, PensionPayment)
 POLL_INTERVAL_SECONDS = 0.1
 FOLLOW_COALESCE_SECONDS = 0.025
 WAIT_TIMEOUT_SECONDS_MAX = 30.0

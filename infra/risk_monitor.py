@@ -38,6 +38,7 @@ from domain.backpay import BackPayment
 from domain.case import Case
 from domain.contribution import ContributionMonth
 from domain.pension import Entitlement
+from domain.pension_payment import PensionPayment
 from domain.periods import PERIOD_YEAR_MAX, Period, parse_period
 from domain.registration import Person
 from domain.risk import (
@@ -105,6 +106,7 @@ POSTING_EVENTS: dict[type[Aggregate.Event], str] = {
     ContributionMonth.Reposted: CONTRIBUTION,
     ContributionMonth.Supplemented: CONTRIBUTION,
     Entitlement.FirstPaymentScheduled: PENSION,
+    PensionPayment.Paid: PENSION,
 }
 POSTING_KINDS = {cls.__qualname__: kind for cls, kind in POSTING_EVENTS.items()}
 
@@ -165,8 +167,9 @@ class RiskMonitor:
         self._posting_topics = [get_topic(cls) for cls in POSTING_EVENTS]
         self._death_topic = get_topic(Person.DeathRecorded)
         self._payment_topic = get_topic(Entitlement.FirstPaymentScheduled)
-        self._month_topics = {get_topic(cls) for cls in POSTING_EVENTS
-                              if POSTING_EVENTS[cls] == CONTRIBUTION}
+        # Postings whose state names their person: contribution months and pension payments.
+        self._person_topics = {get_topic(cls) for cls in POSTING_EVENTS
+                               if cls is not Entitlement.FirstPaymentScheduled}
         # Deaths on record (small), kept between pages; valid at `_deaths_position`.
         self._deaths: dict[str, Death] = {}
         self._dead_entitlements: dict[str, str] = {}  # entitlement id → person id
@@ -269,7 +272,8 @@ class RiskMonitor:
     def _relevant(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """The rows less the postings to persons with no death on record (nor in this page),
         found without decoding them where the stored state is plain JSON: a month's state
-        names its person (`"person_id":"…"`), a pension payment is its entitlement's."""
+        names its person (`"person_id":"…"`), so does a pension payment; a scheduled first
+        payment is its entitlement's."""
         dead = set(self._deaths)
         entitlements = set(self._dead_entitlements)
         for _position, topic, _data, originator, _version in rows:
@@ -284,7 +288,7 @@ class RiskMonitor:
             if topic == self._payment_topic:
                 if _uuid_text(row[3]) not in entitlements:
                     continue
-            elif topic in self._month_topics and plain:
+            elif topic in self._person_topics and plain:
                 found = data.find(PERSON_ID_KEY)
                 start = found + len(PERSON_ID_KEY)
                 if found >= 0 and bytes(data[start:start + UUID_TEXT_LENGTH]
@@ -425,17 +429,19 @@ class RiskMonitor:
 
     def _postings_before(self, death: Death) -> list[Posting]:
         """The postings standing when the death was recorded for months after the month of
-        death: contribution months not reversed since, and pension payments."""
+        death: contribution months not reversed since, pension payments and a first payment
+        scheduled."""
         person = death.person_id
-        months = []
+        entitlement = Entitlement.create_id(self.region, person)
+        later: list[UUID] = []  # the person's months and payments after the month of death
         period = parse_period(death.period).next()
         last = Period(PERIOD_YEAR_MAX, 12)
         while period <= last:
-            months.append(ContributionMonth.create_id(person, str(period)))
+            later.append(ContributionMonth.create_id(person, str(period)))
+            later.append(PensionPayment.create_id(str(entitlement), str(period)))
             period = period.next()
-        entitlement = Entitlement.create_id(self.region, person)
         standing: dict[str, list[Posting]] = {}
-        for e in self._events_of([*months, entitlement], death.ref.position):
+        for e in self._events_of([*later, entitlement], death.ref.position):
             postings = standing.setdefault(e.ref.originator_id, [])
             if e.type_name == REVERSED:
                 postings.clear()  # the month was reversed: what it held no longer stands

@@ -9,11 +9,21 @@ from decimal import Decimal
 
 from domain.money import fen_to_yuan_text
 from domain.pension import BASIC_PENSION
-from domain.statement import ARREARS, CONTRIBUTING, PAID, RETIRED, SUSPENDED
+from domain.statement import (
+    ARREARS,
+    CONTRIBUTING,
+    DECEASED,
+    PAID,
+    RETIRED,
+    SUSPENDED,
+    BenefitReceived,
+    PensionMonths,
+)
 from projections.fund_movements import LEDGER_TIMEZONE
 
 TITLE = "社会保险个人权益记录单"
-STATUS_ZH = {CONTRIBUTING: "参保缴费", SUSPENDED: "暂停缴费", RETIRED: "已退休"}
+STATUS_ZH = {CONTRIBUTING: "参保缴费", SUSPENDED: "暂停缴费", RETIRED: "已退休",
+             DECEASED: "已故"}
 SEX_ZH = {"M": "男", "F": "女"}
 MONTH_STATUS_ZH = {PAID: "已缴", ARREARS: "欠缴"}
 BACKPAID_ZH = "补缴"
@@ -27,14 +37,51 @@ ACCOUNT_FIGURES = (
     ("transfer_in", "本年转入额"),
     ("transfer_out", "本年转出额"),
     ("interest", "本年记账利息"),
+    ("pension_paid", "本年个人账户养老金支付"),
     ("other", "其他"),
     ("closing", "本年末账户累计储存额"),
 )
+# Figures printed only when not zero: most persons draw no pension, and "other" is unused.
+ACCOUNT_FIGURES_IF_NOT_ZERO = ("pension_paid", "other")
 NOTES = (
     "本记录单依据社会保险经办机构截至上述记账位置的账簿记录生成，各项数据均可追溯至对应的记账事件。",
     "扫描二维码或登录查验网址并输入校验码，可核验本记录单的真实性及内容摘要。",
     "如对记录有异议，请携带本记录单及相关证明材料向参保地社会保险经办机构申请核查。",
 )
+
+
+def pension_months_text(months: PensionMonths) -> str:
+    """The basic pension's months on one line: actual, deemed and total — or, before a pension
+    award has recognised deemed months, that they are not determined yet (never 0)."""
+    if months.deemed_months is None:
+        return (f"基本养老保险累计缴费月数：实际缴费 {months.actual_months} 个月；"
+                "视同缴费月数未核定（退休核定时认定），合计暂不计算")
+    return (f"基本养老保险累计缴费月数：实际缴费 {months.actual_months} 个月 + 视同缴费 "
+            f"{months.deemed_months} 个月 = 合计 {months.total_months} 个月")
+
+
+def benefit_received_lines(received: BenefitReceived, account_balance_fen: int | None
+                           ) -> tuple[str, ...]:
+    """享受待遇情况 of one benefit in lines short enough for the A4 page: the year's months and
+    total (and since the first payment), the parts, and who bore the account part with the
+    personal account's remaining balance."""
+    name = benefit_name(received.kind)
+    since = (f"累计发放 {received.cumulative_months} 个月 "
+             f"{yuan(received.cumulative_fen)} 元")
+    if not received.months_paid:
+        return (f"{name}本年无发放；{since}",)
+    span = (received.first_period if received.first_period == received.last_period
+            else f"{received.first_period} 至 {received.last_period}")
+    drawn = (f"个人账户养老金由个人账户支付 {yuan(received.account_from_personal_fen)} 元、"
+             f"统筹基金支付 {yuan(received.account_from_pool_fen)} 元")
+    if account_balance_fen is not None:
+        drawn += f"；个人账户余额 {yuan(account_balance_fen)} 元"
+    return (f"{name}本年发放 {received.months_paid} 个月（{span}），合计 "
+            f"{yuan(received.total_fen)} 元；{since}",
+            f"其中基础养老金 {yuan(received.basic_fen)} 元，过渡性养老金 "
+            f"{yuan(received.transitional_fen)} 元，个人账户养老金 "
+            f"{yuan(received.account_fen)} 元",
+            drawn)
 
 
 def yuan(fen: int) -> str:

@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
 from domain.assessment import EMPLOYEE_INSURANCES
+from domain.policy import PENSION
 from domain.statement import ARREARS, PAID, MonthLine, Statement
 from infra.pdf_page import (
     CJK_FONT,
@@ -33,6 +34,7 @@ from infra.pdf_page import (
 from infra.qr import qr_modules
 from infra.statement_labels import (
     ACCOUNT_FIGURES,
+    ACCOUNT_FIGURES_IF_NOT_ZERO,
     BACKPAID_ZH,
     MONTH_STATUS_ZH,
     NOTES,
@@ -40,7 +42,9 @@ from infra.statement_labels import (
     STATUS_ZH,
     TITLE,
     benefit_name,
+    benefit_received_lines,
     cst_time,
+    pension_months_text,
     rate_percent,
     yuan,
 )
@@ -178,7 +182,7 @@ def _registration(page: _Page, s: Statement, y: float) -> float:
         (f"出生日期：{r.birth_date or '—'}", f"参保登记日期：{r.registered_on}",
          f"参保状态：{STATUS_ZH.get(r.status, r.status)}"),
         (f"首次缴费年月：{r.first_paid_period or '—'}",
-         f"退休日期：{r.retired_on or '—'}", ""),
+         f"退休日期：{r.retired_on or '—'}", f"死亡日期：{r.died_on}" if r.died_on else ""),
     )
     for row in rows:
         y -= 14
@@ -250,7 +254,11 @@ def _summary(page: _Page, s: Statement, y: float) -> float:
                       (sum(r.arrears_fen for r in records), edges[6])):
         page.number(edge - 2, y, yuan(fen), 8.5)
     page.line(LEFT, y - 4, RIGHT, y - 4)
-    return y - 6
+    if s.pension_months is None:  # format 1
+        return y - 6
+    y -= 13
+    page.text(LEFT + 2, y, pension_months_text(s.pension_months), 8.5)
+    return y - 3
 
 
 MONTH_TABLE_COLUMNS = (("月份", 40), ("缴费基数", 58), *(
@@ -302,7 +310,7 @@ def _accounts(page: _Page, s: Statement, y: float) -> float:
     for account in s.accounts:
         y = _section(page, y - 4, f"四、{account.name_zh}个人账户（金额单位：元）")
         figures = [(label, getattr(account, name).fen) for name, label in ACCOUNT_FIGURES
-                   if name != "other" or account.other.fen]
+                   if name not in ACCOUNT_FIGURES_IF_NOT_ZERO or getattr(account, name).fen]
         rows = (len(figures) + 1) // 2
         for i, (label, fen) in enumerate(figures):
             column, row = divmod(i, rows)
@@ -328,6 +336,11 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
                                f"{benefit.retirement_date}，核定月发放额 "
                                f"{yuan(benefit.monthly_fen)} 元，首次发放年月 "
                                f"{benefit.first_period or '—'}", 9)
+    pension = s.account(PENSION)
+    for received in (s.benefits_received or ())[:BENEFITS_SHOWN_MAX]:
+        for line in benefit_received_lines(received, pension.closing.fen if pension else None):
+            y -= 13
+            page.text(LEFT + 2, y, line, 9)
     return y
 
 

@@ -31,6 +31,7 @@ from domain.statement import (
     StatementInputs,
     build_statement,
     canonical_json,
+    died_before_year,
 )
 from domain.verification_code import YEAR_MAX, YEAR_MIN, VerificationCode, issue_code, parse_code
 from infra.store import Store
@@ -127,13 +128,17 @@ class StatementQueries:
         return issued(build_statement(inputs[person_id], self.policy))
 
     def issue_many(self, person_ids: Sequence[str], year: int, position: int, as_of: str,
-                   as_of_day: str) -> Iterator[IssuedStatement]:
-        """Statements of many persons (the yearly mailing), their rows read together."""
+                   as_of_day: str) -> Iterator[tuple[str, IssuedStatement | None]]:
+        """Statements of many persons for the yearly mailing, their rows read together: per
+        person, the statement, or None for a person whose death before the year is recorded
+        (no statement is mailed for a year after the year of death)."""
         for start in range(0, len(person_ids), PERSONS_PER_QUERY_MAX):
             part = person_ids[start:start + PERSONS_PER_QUERY_MAX]
             inputs = self.inputs(part, year, position, as_of, as_of_day)
             for person_id in part:
-                yield issued(build_statement(inputs[person_id], self.policy))
+                found = inputs[person_id]
+                yield person_id, (None if died_before_year(found)
+                                  else issued(build_statement(found, self.policy)))
 
     def persons(self, position: int, after: str = "", before: str | None = None,
                 limit: int = PERSONS_PER_QUERY_MAX) -> list[str]:
@@ -229,7 +234,8 @@ class StatementQueries:
                                 code.position)
         for person_id in self._candidates(code):
             inputs = self.inputs([person_id], code.year, code.position, *as_of)
-            found = issued(build_statement(inputs[person_id], self.policy))
+            found = issued(build_statement(inputs[person_id], self.policy,
+                                           code.format_version))
             if code.matches(found.content_hash):
                 return Verification(normalised, True, "", code.year, code.position, found)
         return Verification(normalised, False, "no_matching_statement", code.year,
@@ -245,7 +251,8 @@ def issued(statement: Statement) -> IssuedStatement:
     canonical = canonical_json(statement)
     digest = hashlib.sha256(canonical).hexdigest()
     code = issue_code(statement.year, statement.position,
-                      person_key(statement.registration.person_id), digest)
+                      person_key(statement.registration.person_id), digest,
+                      statement.format_version)
     return IssuedStatement(statement, canonical, digest, code)
 
 

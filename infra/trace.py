@@ -245,8 +245,9 @@ class Tracer:
 
     def person_history(self, person_id: str) -> list[TraceEntry]:
         """Every event of the person's aggregates (registration, months, interest years,
-        back-payments, cases, suspense items assigned to them, benefits, scheme link), in log
-        order, with the fen each put on each account of theirs and on the pooled funds."""
+        back-payments, cases, suspense items assigned to them, benefits and their payments,
+        scheme link), in log order, with the fen each put on each account of theirs and on the
+        pooled funds."""
         region = self.store.settings.region_code
         ids: list[UUID] = [UUID(person_id), Entitlement.create_id(region, person_id),
                            SchemeLink.create_id(region, person_id)]
@@ -268,6 +269,8 @@ class Tracer:
             "SELECT case_id FROM cases WHERE person_id = ?", (person_id,))]
         ids += [SuspenseItem.create_id(region, str(s)) for (s,) in self.views.query(
             "SELECT serial_no FROM suspense_items WHERE assigned_person_id = ?", (person_id,))]
+        ids += [UUID(str(p)) for (p,) in self.views.query(
+            "SELECT payment_id FROM pension_payments WHERE person_id = ?", (person_id,))]
         events = self.store.events_of(ids)
         if not events:
             raise NotFound("person_unknown", f"no events of person {person_id}")

@@ -28,6 +28,8 @@ KINDS = {
     "BackPayment.Collected": "backpay",
     # The employee account moved whole to the residents' scheme (城乡衔接), on the link's day.
     "SchemeLink.Linked": "transfer",
+    # The account part of a monthly pension (个人账户养老金), drawn in the month paid for.
+    "PensionPayment.Paid": "pension_payment",
 }
 
 

@@ -18,9 +18,11 @@ The rule (the README repeats it). Receipts (收入), by kind:
   into a month (a posting whose journal debits `suspense`) is a `contribution` and the same
   amount negative in `suspense` (no cash moved); a reversal of such lines gives it back.
 Payments (支出), by kind:
-- `refund`: a suspense item refunded through the tax bureau (`SuspenseItem.Refunded`).
+- `refund`: a suspense item refunded through the tax bureau (`SuspenseItem.Refunded`);
+- `benefit`: a monthly pension paid (`PensionPayment.Paid`): its whole amount under 110, the
+  part drawn from the personal account included (it leaves the fund's books as well).
 Not cash, not here: interest (`InterestYear.Credited` moves money between the pooled fund and
-the personal accounts inside the books). Benefits are not in the ledger yet.
+the personal accounts inside the books).
 
 A posting journal lists its debit (`clearing:tax`, or `suspense` for assigned money) before the
 credits it pays for (`domain.assessment.posting_journal`); a month's journal is the
@@ -38,6 +40,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+from domain.policy import PENSION
 from projections.base import EventRecord, Projection, ViewCursor, add_sums
 
 TABLE = "fund_movements"
@@ -47,8 +50,9 @@ CONTRIBUTION = "contribution"
 REVERSAL = "reversal"
 SUSPENSE = "suspense"
 REFUND = "refund"
+BENEFIT = "benefit"
 RECEIPT_KINDS = (CONTRIBUTION, REVERSAL, SUSPENSE)
-PAYMENT_KINDS = (REFUND,)
+PAYMENT_KINDS = (REFUND, BENEFIT)
 
 MONTH_EVENTS = ("ContributionMonth.Posted", "ContributionMonth.Reposted",
                 "ContributionMonth.Supplemented", "ContributionMonth.Reversed",
@@ -56,6 +60,7 @@ MONTH_EVENTS = ("ContributionMonth.Posted", "ContributionMonth.Reposted",
 REVERSED = "ContributionMonth.Reversed"
 HELD = "SuspenseItem.Held"
 REFUNDED = "SuspenseItem.Refunded"
+PENSION_PAID = "PensionPayment.Paid"
 CLEARING_ACCOUNT = "clearing:tax"
 SUSPENSE_ACCOUNT = "suspense"
 UNKNOWN_INSURANCE = ""
@@ -110,7 +115,7 @@ class FundMovements(Projection):
     # moves money between personal accounts, for a receipt of 110 negative and 170 positive)
     version = 2
     tables = (TABLE, SUSPENSE_INSURANCES)
-    event_types = (*MONTH_EVENTS, HELD, REFUNDED)
+    event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -146,6 +151,8 @@ class FundMovements(Projection):
                 suspense_id = str(UUID(hex=record.originator_id))
                 insurance = held.get(suspense_id) or self._insurance_held(cur, suspense_id)
                 add(day, insurance, REFUND, -_suspense_fen(e["journal"]), record.position)
+            elif record.type_name == PENSION_PAID:
+                add(day, PENSION, BENEFIT, int(e["total_fen"]), record.position)
             elif record.type_name in MONTH_EVENTS:  # a page holds other events too
                 for insurance, kind, fen in month_movements(record):
                     add(day, insurance, kind, fen, record.position)

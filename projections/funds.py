@@ -23,6 +23,7 @@ JOURNAL_EVENT_TYPES = (
     "SchemeLink.Linked",
     "SuspenseItem.Held",
     "SuspenseItem.Refunded",
+    "PensionPayment.Paid",
 )
 
 

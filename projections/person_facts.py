@@ -1,6 +1,7 @@
 """Facts about persons and employers as they were recorded, append-only, each with its log
-position: registration, name changes, employment spells, declared bases, retirement, benefit
-awards, the inputs of each interest year, and the months a back-payment posted. What a
+position: registration, name changes, employment spells, declared bases, retirement, death,
+benefit awards (and the deemed months a pension award recognised) and the pension payments
+made, the inputs of each interest year, and the months a back-payment posted. What a
 personal rights statement (个人权益记录单) needs "as known at position P": a row counts when
 its position ≤ P, and no row is ever updated, so a statement rebuilt later from the same P is
 the same statement (projections/employments.py and person_bases.py keep only the current state
@@ -17,6 +18,7 @@ from uuid import UUID
 
 import orjson
 
+from domain.pension import BASIC_PENSION
 from projections.base import EventRecord, Projection, ViewCursor
 
 FACTS = "person_facts"
@@ -34,12 +36,14 @@ PERSON_KINDS = {
     "Person.EmploymentEnded": "employment_ended",
     "Person.BaseDeclared": "base_declared",
     "Person.Retired": "retired",
+    "Person.DeathRecorded": "death_recorded",
 }
 # events of other aggregates that name their person in the state
 OTHER_KINDS = {
     "InterestYear.Credited": "interest_year",
     "InterestYear.Recomputed": "interest_year",
     "Entitlement.Awarded": "entitlement_awarded",
+    "PensionPayment.Paid": "pension_paid",
 }
 FIRST_PAYMENT = "Entitlement.FirstPaymentScheduled"  # names its entitlement, not the person
 # Months posted by a back-payment's collection (source "backpay:<id>"): the statement shows
@@ -58,11 +62,15 @@ KEPT_FIELDS = {
     "employment_ended": ("employer_code", "end_date"),
     "base_declared": ("year", "declared_wage_fen", "base_fen"),
     "retired": ("retired_on",),
+    "death_recorded": ("date_of_death",),  # not the evidence: the statement needs the date
+    "deemed_months": ("deemed_months",),
     "interest_year": ("year", "rate", "opening_fen", "prior_interest_fen",
                       "current_interest_fen", "closing_fen"),
     "entitlement_awarded": ("kind", "retirement_date", "monthly_fen"),
     "first_payment_scheduled": ("period", "monthly_fen"),
     "backpaid_month": ("period", "source"),
+    "pension_paid": ("kind", "period", "basic_fen", "transitional_fen", "account_fen",
+                     "account_from_personal_fen", "account_from_pool_fen", "total_fen"),
 }
 EMPLOYER_KEPT_FIELDS = {
     "registered": ("credit_code", "name", "employer_type", "risk_class"),
@@ -83,7 +91,7 @@ def _kept(state: dict[str, Any], fields: Sequence[str]) -> str:
 
 class PersonFacts(Projection):
     name = "person_facts"
-    version = 2
+    version = 3  # 3: deaths and the deemed months of pension awards
     tables = (FACTS, KEYS, EMPLOYERS)
     event_types = (*PERSON_KINDS, *OTHER_KINDS, FIRST_PAYMENT, *EMPLOYER_KINDS, *MONTH_POSTINGS)
 
@@ -130,6 +138,12 @@ class PersonFacts(Projection):
                               record.originator_id, record.position, record.recorded_at))
                 if kind == "entitlement_awarded":
                     awarded_to[record.originator_id] = person_id
+                    # The deemed months (视同缴费) the award recognised: the only place the
+                    # ledger records them; the statement shows them beside the actual months.
+                    if e["kind"] == BASIC_PENSION:
+                        facts.append((person_id, "deemed_months", orjson.dumps(
+                            {"deemed_months": int(e["inputs"]["deemed_months"])}).decode(),
+                            record.originator_id, record.position, record.recorded_at))
                 continue
             kind = EMPLOYER_KINDS.get(record.type_name)
             if kind is not None:

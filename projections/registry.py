@@ -19,6 +19,7 @@ from projections.history import ContributionHistory
 from projections.import_lines import ImportLines
 from projections.interest_years import InterestYears
 from projections.participation_years import ParticipationYears
+from projections.pension_payments import PensionPayments
 from projections.person_bases import PersonBases
 from projections.person_facts import PersonFacts
 from projections.suspense_items import SuspenseItems
@@ -29,4 +30,4 @@ def all_projections() -> list[Projection]:
             ImportLines(), SuspenseItems(), Employments(),
             FinanceStatements(), FundMovements(), InterestYears(),
             BackPayments(), Cases(), Digests(), AccountDays(), AccessLog(),
-            PersonFacts(), Alerts(), ParticipationYears(), FundIncome()]
+            PersonFacts(), Alerts(), ParticipationYears(), FundIncome(), PensionPayments()]

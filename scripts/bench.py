@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench_db import scratch_database  # scripts/ is on sys.path: run as scripts/bench.py
+
 from domain.contribution import ContributionMonth
 from domain.periods import Period
 from domain.registration import Employer, Person
@@ -305,7 +307,8 @@ def bench_statements(settings: Settings, persons: int, clients: int = 50,
         _user, token = c.staff.add_user("bench", ["teller"])
 
     cpu = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    batch = write_statements(settings, 2024, settings.data_dir / "statements", workers=2)
+    batch = write_statements(settings, 2024, settings.data_dir / "statements", workers=2,
+                             operator="bench")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     batch_cpu = (time.process_time() - cpu[0] + children.ru_utime - cpu[1].ru_utime
                  + children.ru_stime - cpu[1].ru_stime)
@@ -330,25 +333,6 @@ def bench_statements(settings: Settings, persons: int, clients: int = 50,
     return {"persons": persons, "load_seconds": load_seconds, "batch_seconds": batch.seconds,
             "batch_per_s": batch.per_second, "batch_cpu_ms": 1000 * batch_cpu / persons,
             **results}
-
-
-def pg_database(admin_dsn: str) -> tuple[str, str]:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"shebao_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = conninfo_to_dict(admin_dsn)
-    info["dbname"] = name
-    return name, make_conninfo(**info)
-
-
-def drop_pg_database(admin_dsn: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> int:
@@ -380,33 +364,21 @@ def main() -> int:
                     print("postgres: skipped (give --pg-dsn or SHEBAO_BENCH_PG_DSN)",
                           file=sys.stderr)
                     continue
-                name, dsn = pg_database(args.pg_dsn)
-                try:
+                with scratch_database(args.pg_dsn) as dsn:
                     settings = Settings(data_dir=tmp, pg_dsn=dsn)
                     rows.append((backend, bench_backend(settings, args.n, args.naive_n)))
-                finally:
-                    drop_pg_database(args.pg_dsn, name)
                 if args.collections:
-                    name, dsn = pg_database(args.pg_dsn)
-                    try:
+                    with scratch_database(args.pg_dsn) as dsn:
                         imports.append((backend, bench_collections(
                             Settings(data_dir=tmp / "import", pg_dsn=dsn), args.collections)))
-                    finally:
-                        drop_pg_database(args.pg_dsn, name)
                 if args.statements:
-                    name, dsn = pg_database(args.pg_dsn)
-                    try:
+                    with scratch_database(args.pg_dsn) as dsn:
                         statements.append((backend, bench_statements(
                             Settings(data_dir=tmp / "statements", pg_dsn=dsn), args.statements)))
-                    finally:
-                        drop_pg_database(args.pg_dsn, name)
                 if args.verify:
-                    name, dsn = pg_database(args.pg_dsn)
-                    try:
+                    with scratch_database(args.pg_dsn) as dsn:
                         verifies.append((backend, bench_verify(
                             Settings(data_dir=tmp / "verify", pg_dsn=dsn), args.verify)))
-                    finally:
-                        drop_pg_database(args.pg_dsn, name)
             else:
                 rows.append((backend, bench_backend(Settings(data_dir=tmp), args.n,
                                                     args.naive_n)))

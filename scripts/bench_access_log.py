@@ -34,6 +34,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_db import scratch_database  # noqa: E402  (scripts/ is on sys.path)
+
 from infra.access_log import AccessRequest, PersonRef  # noqa: E402
 from infra.bootstrap import Container  # noqa: E402
 from infra.demo import load_demo, plan_region  # noqa: E402
@@ -172,25 +174,6 @@ def bench_http(settings: Settings, numbers: list[str], token: str, clients: int,
         server.wait(timeout=30)
 
 
-def pg_database(admin_dsn: str) -> tuple[str, str]:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"shebao_bench_access_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = conninfo_to_dict(admin_dsn)
-    info["dbname"] = name
-    return name, make_conninfo("", **info)
-
-
-def drop_pg_database(admin_dsn: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     numbers, token = seed(settings, args.persons)
     result: dict[str, Any] = {"record": bench_record(settings, args.records, args.threads)}
@@ -223,11 +206,8 @@ def main() -> int:
                     print("postgres: skipped (give --pg-dsn or SHEBAO_BENCH_PG_DSN)",
                           file=sys.stderr)
                     continue
-                name, dsn = pg_database(args.pg_dsn)
-                try:
+                with scratch_database(args.pg_dsn, "shebao_bench_access") as dsn:
                     results.append((backend, run(Settings(data_dir=tmp, pg_dsn=dsn), args)))
-                finally:
-                    drop_pg_database(args.pg_dsn, name)
             else:
                 results.append((backend, run(Settings(data_dir=tmp), args)))
         finally:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from bench_db import kept_database  # scripts/ is on sys.path
 
 from infra.bootstrap import Container
 from infra.demo import load_demo
@@ -43,18 +43,6 @@ PATHS: dict[str, Callable[[str], str]] = {
     "account": lambda number: f"/v1/persons/{number}/account",
 }
 SERVER_START_SECONDS_MAX = 120
-
-
-def database(admin_dsn: str, name: str) -> tuple[str, bool]:
-    """The DSN of database `name`, made when missing; and whether it was made."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                              (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    info = conninfo_to_dict(admin_dsn)
-    info["dbname"] = name
-    return make_conninfo(**info), not exists
 
 
 def prepare(settings: Settings, persons: int) -> tuple[list[str], str]:
@@ -180,7 +168,7 @@ def main() -> int:
     if not args.pg_dsn:
         parser.error("give --pg-dsn (an admin DSN; the demo gets a database of its own)")
     name = args.keep or f"shebao_bench_reads_{os.getpid()}"
-    dsn, _made = database(args.pg_dsn, name)
+    dsn, _made = kept_database(args.pg_dsn, name)
     settings = Settings(data_dir=Path("/tmp") / name, pg_dsn=dsn)
     try:
         started = time.perf_counter()

@@ -27,7 +27,7 @@ class AccessEntry(BaseModel):
     accessed_on: str = Field(description="The CST day.")
     username: str
     roles: list[str]
-    person_id: str
+    person_id: str = Field(description="Empty for a batch read (it names no one person).")
     id_number_masked: str
     name_masked: str = Field(description="Empty where the route read no name.")
     resource: str = Field(description="Method and route, e.g. GET /v1/persons/{id_number}.")
@@ -37,6 +37,13 @@ class AccessEntry(BaseModel):
     note: str
     request_id: str
     record_id: str
+    persons_read: int = Field(description="1 for one person's record; for a batch read (e.g. "
+                                          "the yearly mailing of statements) how many.")
+    as_known_at: int | None = Field(description=(
+        "A batch read: the log position it read at; it read the record of every person "
+        "registered at or before it. null for one person's record."))
+    output_sha256: str | None = Field(description=(
+        "A batch read: sha256 of what it produced (the mailing's manifest.csv)."))
 
 
 class AccessLogPage(BaseModel):
@@ -61,7 +68,8 @@ def get_access_log(
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> AccessLogPage:
     """Recorded reads, newest first. A person's own history (who looked at their record) is
-    `?id_number=`."""
+    `?id_number=`: their reads, and the batch reads (the yearly mailing) that read their
+    record."""
     rows = container.access_log.entries(person_id=person_id, id_number=id_number,
                                         username=user, start=start, end=end, limit=limit,
                                         offset=offset)

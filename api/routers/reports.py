@@ -1,14 +1,16 @@
 """The annual report (年度报告) of the region: JSON, a self-contained HTML page in Chinese with
 charts drawn on the server, and an XLSX workbook. Each is computed from the read models at the
-position they have reached (waiting for `min_position` first, if given) and states that
-position; targets come from SHEBAO_TARGETS_FILE, else the shipped DEMO targets."""
+position they have reached (waiting for `min_position` first, if given), or as known at an
+earlier log position (`?position=P`: the events up to P replayed into temporary read models),
+and states that position; targets come from SHEBAO_TARGETS_FILE, else the shipped DEMO
+targets."""
 
 from __future__ import annotations
 
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -17,13 +19,25 @@ from api.errors import problem_responses
 from api.routers.imports import XLSX_MEDIA_TYPE
 from domain.annual_targets import YEAR_MAX, YEAR_MIN
 from infra.annual_report_html import render_html
-from infra.annual_report_queries import annual_report
+from infra.annual_report_queries import REPLAY_POSITION_API_MAX, annual_report
 from infra.annual_report_xlsx import write_xlsx
+from infra.bootstrap import Container
 
 router = APIRouter(prefix="/reports", tags=["reports"],
-                   responses=problem_responses(401, 403, 422, 503))
+                   responses=problem_responses(401, 403, 404, 422, 503))
 
 Year = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX, description="The calendar year.")]
+AtPosition = Annotated[int | None, Query(
+    alias="position", ge=1, description=(
+        "The report as known at this log position (e.g. the `position` an earlier report "
+        "states): reproduced by replaying the events up to it into temporary read models, "
+        f"up to position {REPLAY_POSITION_API_MAX:,} here (beyond: `shebao report annual YEAR "
+        "--position P`). Default: the read models' position."))]
+
+
+def _report(container: Container, year: int, at_position: int | None) -> dict[str, Any]:
+    return annual_report(container, year, position=at_position,
+                         replay_position_max=REPLAY_POSITION_API_MAX)
 
 
 class Counts(BaseModel):
@@ -53,6 +67,14 @@ class TypeIncome(BaseModel):
     income_for_periods_fen: int
 
 
+class ExpenditureParts(BaseModel):
+    basic_fen: int = Field(description="基础养老金")
+    transitional_fen: int = Field(description="过渡性养老金")
+    account_from_personal_fen: int = Field(description="个人账户养老金 the accounts bore")
+    account_from_pool_fen: int = Field(description="个人账户养老金 the pooled fund bore once "
+                                                   "the accounts were used up")
+
+
 class InsuranceFunds(BaseModel):
     insurance: str
     name_zh: str
@@ -60,7 +82,15 @@ class InsuranceFunds(BaseModel):
     contribution_received_fen: int
     reversal_received_fen: int
     income_for_periods_fen: int = Field(description="本年所属期: periods of the year")
-    expenditure_fen: int | None = Field(description="null: not recorded (no benefit payments)")
+    expenditure_fen: int | None = Field(description=(
+        "基金支出, benefits paid in the year (ledger day): pension payments (养老金发放); null: "
+        "not recorded (the other insurances' benefits)"))
+    expenditure_for_periods_fen: int | None = Field(description=(
+        "Benefits paid for the months of the year, whenever paid; null: not recorded"))
+    expenditure_parts: ExpenditureParts | None = Field(description=(
+        "expenditure_fen in parts; null: not recorded"))
+    benefit_recipients: int | None = Field(description=(
+        "享受待遇人数: persons paid for a month of the year; null: not recorded"))
     year_end_balance_fen: int = Field(description="pooled fund + personal accounts, by ledger "
                                                   "day")
     by_employer_type: list[TypeIncome]
@@ -70,6 +100,10 @@ class MonthIncome(BaseModel):
     month: str
     received_fen: dict[str, int] = Field(description="insurance → fen")
     for_periods_fen: dict[str, int] = Field(description="insurance → fen")
+    expenditure_fen: dict[str, int | None] = Field(description=(
+        "insurance → benefits paid in the month (ledger day); null: not recorded"))
+    expenditure_for_periods_fen: dict[str, int | None] = Field(description=(
+        "insurance → benefits paid for the month; null: not recorded"))
 
 
 class IncomeDifference(BaseModel):
@@ -205,27 +239,28 @@ class AnnualReportView(BaseModel):
 @router.get("/annual/{year}.html", response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}}}})
 def annual_html(year: Year, principal: AnnualReportReader, container: ContainerDep,
-                position: ReadPosition) -> HTMLResponse:
+                position: ReadPosition, at_position: AtPosition = None) -> HTMLResponse:
     """The report as one HTML page in Chinese, with bar and line charts as inline SVG; it
     loads nothing from elsewhere."""
-    return HTMLResponse(render_html(annual_report(container, year)))
+    return HTMLResponse(render_html(_report(container, year, at_position)))
 
 
 @router.get("/annual/{year}.xlsx", response_class=Response,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
 def annual_xlsx(year: Year, principal: AnnualReportReader, container: ContainerDep,
-                position: ReadPosition) -> Response:
+                position: ReadPosition, at_position: AtPosition = None) -> Response:
     """The report as a workbook: a sheet per section, amounts in 元."""
     buffer = io.BytesIO()
-    write_xlsx(annual_report(container, year), buffer)
+    write_xlsx(_report(container, year, at_position), buffer)
     return Response(buffer.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": f'attachment; filename="annual-report-{year}.xlsx"'})
 
 
 @router.get("/annual/{year}", response_model=AnnualReportView)
 def annual_json(year: Year, principal: AnnualReportReader, container: ContainerDep,
-                position: ReadPosition) -> AnnualReportView:
+                position: ReadPosition, at_position: AtPosition = None) -> AnnualReportView:
     """参保 per insurance and employer type, fund income on both bases, targets and
     completion, retirements, the link to the residents' scheme, back-payments, counter
-    business, and the figures not recorded in the ledger (never shown as 0)."""
-    return AnnualReportView.model_validate(annual_report(container, year))
+    business, and the figures not recorded in the ledger (never shown as 0). With `?position=P`
+    the same as known at P: a later back-payment or import does not change it."""
+    return AnnualReportView.model_validate(_report(container, year, at_position))

@@ -48,7 +48,8 @@ def test_the_annual_report_as_json_html_and_xlsx(client: TestClient) -> None:
     pension = report["participation"][0]
     assert (pension["insurance"], pension["participants"], pension["contributing"],
             pension["retired"]) == ("110", 2, 2, 0)  # the third person never posted
-    assert report["funds"]["insurances"][0]["expenditure_fen"] is None
+    assert report["funds"]["insurances"][0]["expenditure_fen"] == 0  # nobody retired
+    assert report["funds"]["insurances"][1]["expenditure_fen"] is None  # not recorded
     assert report["targets"]["file"].endswith("annual_targets.toml")  # the shipped DEMO file
     assert len(report["content_sha256"]) == 64
     for headers in readers:  # nothing was recorded in between: the same report
@@ -56,7 +57,7 @@ def test_the_annual_report_as_json_html_and_xlsx(client: TestClient) -> None:
 
     html = client.get("/v1/reports/annual/2024.html", headers=director)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-    assert html.text.count("<svg") == 5 and report["content_sha256"] in html.text
+    assert html.text.count("<svg") == 6 and report["content_sha256"] in html.text
     assert "参加企业职工基本养老保险2人" in html.text
 
     xlsx = client.get("/v1/reports/annual/2024.xlsx", headers=director)

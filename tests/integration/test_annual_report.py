@@ -26,6 +26,7 @@ from infra.backpay_service import assess_backpay, collect_backpay
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.case_service import Actor, CaseService
+from infra.pension_payments import pay_pensions
 from infra.pension_service import award_pension, link_to_residents_scheme
 from projections.fund_movements import ledger_day
 from tests.helpers import make_credit_code, make_id_number, seed_region
@@ -36,6 +37,7 @@ ENTERPRISE_RISK, PUBLIC_RISK = 3, 1
 INSURANCES = ("110", "210", "310", "410", "510")
 TELLER = Actor("teller1", ["teller"])
 PNG = b"\x89PNG\r\n\x1a\n" + b"scan" * 10
+PAID_ON = date(2026, 11, 23)  # pensions for 2024-07..12 paid late: on no ledger day of 2024
 
 
 def months(first: str, last: str) -> list[str]:
@@ -104,6 +106,7 @@ def build_region(c: Container) -> dict[str, Any]:
                     "tax")
     c.ledger.end_employment(p7, enterprise, "2024-06-30")
     award_pension(c, p7, "2024-06-30", deemed_months=180)
+    pension_runs = [pay_pensions(c, p, today=PAID_ON) for p in months("2024-07", "2024-12")]
     c.ledger.end_employment(p8, enterprise, "2023-12-31")
     linked = link_to_residents_scheme(c, p8, "2024-09-01").result
     c.ledger.record_death(p9, "2024-08-01", "死亡医学证明")
@@ -132,6 +135,8 @@ def build_region(c: Container) -> dict[str, Any]:
                                  dict(dict.fromkeys(INSURANCES, 0),
                                       **{"110": assessed["interest_fen"]})),
         "linked_fen": linked["account_balance_fen"],
+        "pension_paid_fen": sum(r.amount_fen for r in pension_runs),
+        "pension_drawn_fen": sum(r.account_from_personal_fen for r in pension_runs),
         "late": p2,
     }
 
@@ -200,7 +205,27 @@ def test_the_annual_report_counts_participants_and_income_as_by_hand(
         assert funds[insurance]["income_for_periods_fen"] == (
             expected["enterprise_2024"][insurance] + expected["public_2024"][insurance])
         assert funds[insurance]["income_received_fen"] == 0  # all recorded after 2024
-        assert funds[insurance]["expenditure_fen"] is None
+        if insurance != "110":  # only pension payments are recorded: the others not, not 0
+            assert funds[insurance]["expenditure_fen"] is None
+            assert funds[insurance]["benefit_recipients"] is None
+    # The retiree's pension for 2024-07..12: for the year's months; paid on no day of 2024
+    pension_funds = funds["110"]
+    assert pension_funds["expenditure_for_periods_fen"] == expected["pension_paid_fen"] > 0
+    assert (pension_funds["expenditure_fen"], pension_funds["benefit_recipients"]) == (0, 1)
+    assert [m["expenditure_for_periods_fen"]["110"] for m in report["funds"]["monthly"]][6:] == (
+        [expected["pension_paid_fen"] // 6] * 6)
+    assert report["funds"]["monthly"][0]["expenditure_fen"]["310"] is None
+    # paid in the year the runs were recorded: there by ledger day, as in fund_movements
+    paid_year = annual_report(c, int(ledger_day(c.store.events_at([c.store.max_position()])[
+        0].recorded_at)[:4]))
+    paid_funds = paid_year["funds"]["insurances"][0]
+    assert paid_funds["expenditure_fen"] == expected["pension_paid_fen"]
+    assert paid_funds["expenditure_parts"]["account_from_personal_fen"] == (
+        expected["pension_drawn_fen"])
+    assert paid_funds["expenditure_for_periods_fen"] == 0
+    [(benefit_fen,)] = c.views.query(
+        "SELECT SUM(amount_fen) FROM fund_movements WHERE kind = 'benefit'")
+    assert int(benefit_fen) == expected["pension_paid_fen"]
 
     retirement = report["retirement"]
     assert (retirement["new_retirees"], retirement["pension_awards"], retirement["deaths"]) == (
@@ -269,11 +294,13 @@ def test_the_html_has_its_charts_and_the_xlsx_its_figures(container: Container,
 
     html = render_html(report)
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
-    assert len(svgs) == 5  # participants, income, two monthly lines, targets
+    # participants, income, two monthly income lines, the pension payments, targets
+    assert len(svgs) == 6
     bar_counts = [svg.count('class="bar"') for svg in svgs]
     # participants: 5 insurances × (contributing, interrupted) + the pension's retirees
-    assert bar_counts == [11, 10, 0, 0, 3]
-    assert [svg.count('class="line"') for svg in svgs[2:4]] == [5, 5]
+    assert bar_counts == [11, 10, 0, 0, 0, 3]
+    assert [svg.count('class="line"') for svg in svgs[2:5]] == [5, 5, 2]
+    assert "享受待遇1人" in html
     assert "参加企业职工基本养老保险7人（在职6人，离退休1人）" in html
     assert "企业参保在职4人（申报缴费2人，中断缴费2人），离退休1人" in html
     assert "完成参保人数任务7人的100.00%" in html
@@ -293,7 +320,12 @@ def test_the_html_has_its_charts_and_the_xlsx_its_figures(container: Container,
     for_periods = report["funds"]["insurances"][0]["income_for_periods_fen"]
     assert for_periods > 0
     assert Decimal(str(funds[("110", "合计")][7])) * 100 == for_periods
-    assert funds[("110", "合计")][3] == "无数据"  # expenditure: not recorded, not 0
+    assert funds[("110", "合计")][3] == 0  # pension payments recorded: none paid in 2024
+    assert funds[("310", "合计")][3] == "无数据"  # not recorded, not 0
+    payments = {r[0]: r for r in book["养老金发放"].iter_rows(values_only=True) if r and r[0]}
+    assert Decimal(str(payments["本年所属期待遇"][1])) * 100 == report["funds"]["insurances"][
+        0]["expenditure_for_periods_fen"]
+    assert payments["享受待遇人数"][2] == 1
     targets_rows = list(book["任务完成"].iter_rows(min_row=2, values_only=True))
     assert [Decimal(str(r[7])) for r in targets_rows] == [Decimal("100"), Decimal("66.67"),
                                                          Decimal("50")]

@@ -154,7 +154,9 @@ def test_income_on_both_bases_with_its_check_against_fund_movements() -> None:
     assert (pension["income_received_fen"], pension["contribution_received_fen"],
             pension["reversal_received_fen"], pension["income_for_periods_fen"]) == (
         120_000, 150_000, -30_000, 90_000)
-    assert pension["expenditure_fen"] is None  # not recorded, not 0
+    # pension payments are recorded (none in these inputs); the other insurances' are not
+    assert (pension["expenditure_fen"], pension["benefit_recipients"]) == (0, 0)
+    assert funds["insurances"][1]["expenditure_fen"] is None  # not recorded, not 0
     assert pension["year_end_balance_fen"] == 5_000_000
     assert {t["employer_type"]: t["income_received_fen"]
             for t in pension["by_employer_type"]} == {"enterprise": 70_000,
@@ -163,7 +165,11 @@ def test_income_on_both_bases_with_its_check_against_fund_movements() -> None:
     assert funds["monthly"][1] == {
         "month": "2024-02", "received_fen": {"110": 20_000, "210": 0, "310": 0, "410": 0,
                                              "510": 0},
-        "for_periods_fen": {"110": 0, "210": 0, "310": 0, "410": 0, "510": 0}}
+        "for_periods_fen": {"110": 0, "210": 0, "310": 0, "410": 0, "510": 0},
+        # benefits paid: pension's recorded (none here), the others' not (None, never 0)
+        "expenditure_fen": {"110": 0, "210": None, "310": None, "410": None, "510": None},
+        "expenditure_for_periods_fen": {"110": 0, "210": None, "310": None, "410": None,
+                                        "510": None}}
     assert funds["monthly"][11]["for_periods_fen"]["310"] == 7_000
 
     differs = build_annual_report(inputs(fund_movements_fen={"110": 120_001, "210": 5}))
