@@ -164,6 +164,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--kinds", default="json,pdf,account")
     parser.add_argument("--workers", type=int, default=1, help="`shebao serve --workers`")
+    parser.add_argument("--loads", default="single,saturating,paced",
+                        help="which of: single (1 client), saturating (clients without pause), "
+                             "paced (clients at one request per interval)")
     args = parser.parse_args()
     if not args.pg_dsn:
         parser.error("give --pg-dsn (an admin DSN; the demo gets a database of its own)")
@@ -183,24 +186,29 @@ def main() -> int:
             # CPU per request is what a busy machine disturbs least: the server's processes
             # (workers and follower) and the database's backends, over the phase.
             print(f"{'kind':<9}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-                  f"{'server CPU ms/req':>19}{'PG CPU ms/req':>15}")
+                  f"{'server CPU ms/req':>19}{'of which follower':>19}{'PG CPU ms/req':>15}")
             for kind in args.kinds.split(","):
-                for label, clients, interval in (
-                        ("1 client", 1, 0.0),
-                        (f"{args.clients} clients", args.clients, 0.0),
-                        (f"{args.clients} × 1/{args.interval:g}s", args.clients,
-                         args.interval)):
+                loads = {"single": ("1 client", 1, 0.0),
+                         "saturating": (f"{args.clients} clients", args.clients, 0.0),
+                         "paced": (f"{args.clients} × 1/{args.interval:g}s", args.clients,
+                                   args.interval)}
+                for label, clients, interval in (loads[k] for k in args.loads.split(",")):
                     pids = server_pids(server)
                     backends = database_backend_pids(name)
-                    cpu_before = cpu_seconds(pids), cpu_seconds(backends)
+                    # With workers, the serving process (pids[0]) only follows the events.
+                    follower = pids[:1] if args.workers > 1 else []
+                    cpu_before = (cpu_seconds(pids), cpu_seconds(backends),
+                                  cpu_seconds(follower))
                     r = run(port, PATHS[kind], numbers, headers, clients, args.seconds,
                             interval)
                     requests = max(1.0, r["per_s"] * args.seconds)
                     server_ms = 1000 * (cpu_seconds(pids) - cpu_before[0]) / requests
                     pg_ms = 1000 * (cpu_seconds(backends) - cpu_before[1]) / requests
+                    follower_ms = 1000 * (cpu_seconds(follower) - cpu_before[2]) / requests
                     print(f"{kind:<9}{label:<22}{r['per_s']:>8.1f}{r['p50_ms']:>9.1f}"
                           f"{r['p99_ms']:>9.1f}{r['errors']:>8.0f}{server_ms:>19.1f}"
-                          f"{pg_ms:>15.1f}", flush=True)
+                          f"{follower_ms if follower else float('nan'):>19.1f}{pg_ms:>15.1f}",
+                          flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
