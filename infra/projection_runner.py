@@ -186,15 +186,7 @@ class ProjectionRunner:
                 gc_was_enabled = gc.isenabled()
                 gc.disable()
                 try:
-                    page = []
-                    for position, topic, data, originator in rows:
-                        type_name = type_names.get(topic)
-                        if type_name is None:
-                            type_name = type_names[topic] = topic.split(":", 1)[1]
-                        state = decode(data)
-                        page.append(EventRecord(
-                            position, type_name, state, state["timestamp"]["_data_"],
-                            originator if type(originator) is str else originator.hex))
+                    page = decode_page(decode, rows, type_names)
                     last = rows[-1][0]
                     self._apply(page, positions, last)
                 finally:
@@ -335,6 +327,22 @@ class ProjectionRunner:
                         self.catch_up()
                         continue
             time.sleep(0.02)
+
+
+def decode_page(decode: Callable[[bytes], dict[str, Any]],
+                rows: Sequence[tuple[int, str, bytes, Any]],
+                type_names: dict[str, str]) -> list[EventRecord]:
+    """Raw notifications (position, topic, state, originator) as the projections read them.
+    `type_names` remembers each topic's event type name between pages."""
+    page = []
+    for position, topic, data, originator in rows:
+        type_name = type_names.get(topic)
+        if type_name is None:
+            type_name = type_names[topic] = topic.split(":", 1)[1]
+        state = decode(data)
+        page.append(EventRecord(position, type_name, state, state["timestamp"]["_data_"],
+                                originator if type(originator) is str else originator.hex))
+    return page
 
 
 def event_classes() -> dict[str, type]:

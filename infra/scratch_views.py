@@ -26,11 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from infra.projection_runner import TRACKING_TABLE, event_topics
+from infra.projection_runner import TRACKING_TABLE, decode_page, event_topics
 from infra.settings import Settings
 from infra.store import Store
 from infra.views_db import ViewsDb
-from projections.base import EventRecord, Projection
+from projections.base import Projection
 
 PAGE_SIZE_EVENTS = 5000
 
@@ -95,14 +95,7 @@ def _apply(store: Store, views: ViewsDb, projections: Sequence[Projection],
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        page = []
-        for at, topic, data, originator in rows:
-            type_name = type_names.get(topic)
-            if type_name is None:
-                type_name = type_names[topic] = topic.split(":", 1)[1]
-            state = store.decode_state(data)
-            page.append(EventRecord(at, type_name, state, state["timestamp"]["_data_"],
-                                    originator if type(originator) is str else originator.hex))
+        page = decode_page(store.decode_state, rows, type_names)
         with views.transaction() as cur:
             for p in projections:  # each takes the events it reads, as from the runner
                 p.apply(cur, page)
