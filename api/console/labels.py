@@ -43,6 +43,7 @@ EVENT_ZH = {
     "Case.Rated": "评价",
     "Entitlement.Awarded": "待遇核定",
     "Entitlement.FirstPaymentScheduled": "首次发放计划",
+    "PensionPayment.Paid": "养老金发放",
     "SchemeLink.Linked": "城乡养老保险衔接",
 }
 
@@ -53,7 +54,8 @@ CASE_MODE_ZH = {"instant": "即时办结", "time_limited": "承诺时限"}
 RISK_LEVEL_ZH = {1: "一级（高）", 2: "二级（中）", 3: "三级（低）"}
 HISTORY_KIND_ZH = {"posted": "入账", "reversed": "红冲"}
 ACCOUNT_KIND_ZH = {"contribution": "缴费记账", "reversal": "红冲", "interest": "利息",
-                   "backpay": "补缴", "transfer": "转移"}
+                   "backpay": "补缴", "transfer": "转移",
+                   "pension_payment": "个人账户养老金支付"}
 SUSPENSE_STATUS_ZH = {"held": "挂账中", "assigned": "已分配入账", "refunded": "已退款"}
 ALERT_STATUS_ZH = {"raised": "待处理", "acknowledged": "已认领", "closed": "已办结"}
 RECONCILIATION_STATUS_ZH = {"ok": "相符", "difference": "有差异"}

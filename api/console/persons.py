@@ -41,11 +41,13 @@ from infra.access_log import PersonRef
 from infra.bootstrap import Container
 from infra.case_queries import person_cases
 from infra.case_service import business_today
+from infra.pension_payments import person_payments
 from infra.statement_pdf import render_pdf
 from infra.statement_queries import IssuedStatement, check_year, masked
 from infra.trace import TraceEntry, check_account
 
 HISTORY_ROWS_MAX = 600  # 50 years of months: a whole working life on one page
+PAYMENT_ROWS_MAX = 24  # the latest two years of monthly pension payments
 TRACE_ROWS_MAX = 1000  # as the API's default; the totals still cover the whole span
 PDF_MEDIA_TYPE = "application/pdf"
 
@@ -153,12 +155,17 @@ def profile(request: Request, id_number: IdNumberPath, staff: Reader) -> Respons
         cases = person_cases(container.views, person_id, business_today())
     years = sorted({int(y) for y in person.bases} | {int(h["period"][:4]) for h in history},
                    reverse=True)
+    # 养老金发放: the latest months (the whole list is in the API and the statement).
+    paid = person_payments(container, person_id, limit=1)
+    payments = person_payments(container, person_id, limit=PAYMENT_ROWS_MAX,
+                               offset=max(0, paid.months - PAYMENT_ROWS_MAX))
     page = render(request, staff, "person.html", title="参保人信息",
                   person=_shown(person, access.clear), number=person.id_number,
                   employments=person.employments, employers=employers,
                   bases=sorted(((int(y), b) for y, b in person.bases.items()), reverse=True),
                   balance=balance, history=history, history_max=HISTORY_ROWS_MAX,
                   cases=cases, years=years, reason=_reason_name(container, staff),
+                  payments=payments, payment_rows_max=PAYMENT_ROWS_MAX,
                   pension_account=f"personal:{person_id}:{PENSION}",
                   may_trace=staff.may("trace"), labels=labels)
     access.record(PersonRef(person_id, person.id_number, person.name))

@@ -360,3 +360,26 @@ def same_session(found: ConsoleSession | None, started: ConsoleSession) -> bool:
     """The session read back from the store is the one started (a new object each read)."""
     return (found is not None and found.session_id == started.session_id
             and found.username == started.username and found.csrf_token == started.csrf_token)
+
+
+def test_a_pensioners_profile_shows_the_latest_payments(client: TestClient) -> None:
+    from tests.integration.test_pension_payments import award_of, pay, retirees
+
+    container = container_of(client)
+    [number] = retirees(container, 1)
+    monthly_fen = award_of(container, number)["monthly_fen"]
+    teller = signed_in(client, "teller1", "teller")
+    csrf = csrf_of(teller.get("/console/persons").text)
+    teller.post("/console/persons/search", data={
+        "csrf_token": csrf, "id_number": number, "reason": "counter_service"})
+    assert "养老金发放" not in teller.get(f"/console/persons/{number}").text  # none yet
+
+    for period in ("2024-01", "2024-02"):
+        pay(container, period)
+    container.runner.catch_up()
+    page = teller.get(f"/console/persons/{number}").text
+    assert "<h2>养老金发放</h2>" in page
+    total_fen = 2 * monthly_fen
+    assert f"共发放 2 个月，合计 {total_fen // 100:,}.{total_fen % 100:02d} 元" in page
+    rows = re.findall(r"<tr><td>(2024-0[12])</td>", page)
+    assert rows == ["2024-01", "2024-02"]
