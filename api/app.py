@@ -29,6 +29,7 @@ from api.routers import (
     arrears,
     backpayments,
     cases,
+    certifications,
     contributions,
     employers,
     finance,
@@ -37,6 +38,7 @@ from api.routers import (
     imports,
     integrity,
     interest,
+    pension_adjustments,
     pensions,
     persons,
     reports,
@@ -104,7 +106,9 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
                    imports, suspense, finance, arrears, backpayments, cases, integrity,
-                   trace, access_log, alerts, statements, reports, pensions):
+                   trace, access_log, alerts, statements, reports, pensions,
+                   certifications,
+                   pension_adjustments):
         # Every route but health needs a user, whom the events of its commands record.
         dependencies = [] if module is health else [Depends(acting_user)]
         app.include_router(module.router, prefix=API_PREFIX, dependencies=dependencies)

@@ -294,7 +294,83 @@ def pensions_pay(
               f"{fen_to_yuan_text(run.transitional_fen)}, account "
               f"{fen_to_yuan_text(run.account_fen)} of which from the pooled fund "
               f"{fen_to_yuan_text(run.account_from_pool_fen)}); already paid "
-              f"{run.already_paid}; skipped deceased {run.skipped_deceased}; position "
+              f"{run.already_paid}; skipped deceased {run.skipped_deceased}; skipped "
+              f"suspended {run.skipped_suspended}; back paid {run.back_paid} months "
+              f"{fen_to_yuan_text(run.back_pay_fen)} yuan; position {run.position}")
+
+
+@pensions_app.command("certify")
+def pensions_certify(
+    ctx: typer.Context,
+    id_number: Annotated[str, typer.Argument(help="The pensioner's ID number.")],
+    method: Annotated[str, typer.Option(
+        help="认证方式: data_match (数据比对) or self_service (自助认证).")],
+    on: Annotated[str, typer.Option("--on", help="The day certified, YYYY-MM-DD.")],
+    acting: Annotated[str, typer.Option("--as", help="The staff user recording it.")],
+    source: Annotated[str | None, typer.Option(
+        help="civil_affairs, public_security, hospital, transport (data_match); "
+             "face_recognition (self_service, the default).")] = None,
+) -> None:
+    """待遇资格认证: record that a pensioner was certified on a day (the same day again records
+    nothing). A late one resumes payment from the next month, with back pay."""
+    from infra.certification_service import certify
+
+    with container_of(ctx) as c:
+        username = _permitted_user(c, acting, "certify_pensioners")
+        with c.ledger.acting(username):
+            done = certify(c, id_number, method, source, on)
+    r = done.result
+    out.print(f"{r['person_id']} certified on {r['certified_on']} by {r['method']} "
+              f"({r['source']})" + ("; already recorded" if r["already_recorded"] else
+                                   f"; position {done.position}"))
+
+
+@pensions_app.command("certification-status")
+def pensions_certification_status(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The day to judge on, YYYY-MM-DD (default today).")] = None,
+) -> None:
+    """Pensioners whose certification is overdue (payment suspended, 暂停), by deadline."""
+    from datetime import date
+
+    from infra.certification_service import overdue
+    from infra.ledger_service import parse_day
+
+    with container_of(ctx) as c:
+        day = date.fromisoformat(parse_day(as_of, "as_of")) if as_of else date.today()
+        items, total = overdue(c, day)
+    out.print(f"{total} pensioners overdue on {day.isoformat()}")
+    for i in items:
+        out.print(f"  {i.person_id} retired {i.retirement_date}, last certified "
+                  f"{i.last_certified_on or 'never'}, due by {i.deadline}, suspended from "
+                  f"{i.suspended_from}")
+
+
+@pensions_app.command("adjust")
+def pensions_adjust(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(help="The year to adjust (养老金调整), e.g. 2025.")],
+    acting: Annotated[str | None, typer.Option(
+        "--as", help="The staff user running it (recorded in the events); an admin.")] = None,
+) -> None:
+    """Adjust every pension for a year once, by the province's rule (pension_adjustment.toml),
+    paying the increase for months already paid as arrears (a second run adjusts nobody)."""
+    from infra.pension_adjustments import adjust_pensions
+
+    with container_of(ctx) as c:
+        username = _permitted_user(c, acting, "adjust_pensions") if acting else None
+        with progress_bar() as bar:
+            task = bar.add_task(f"adjustment {year}", total=None)
+            run = adjust_pensions(c, year, actor=username,
+                                  progress=lambda done, total: bar.update(
+                                      task, completed=done, total=total))
+    out.print(f"{run.year} (from {run.effective_period}, rule {run.province_code}/{run.year} "
+              f"{run.rule_source}): adjusted {run.adjusted} persons, monthly increase "
+              f"{fen_to_yuan_text(run.monthly_increase_fen)} yuan (average "
+              f"{fen_to_yuan_text(run.average_increase_fen)}); arrears {run.arrears_months} "
+              f"months {fen_to_yuan_text(run.arrears_fen)} yuan; already adjusted "
+              f"{run.already_adjusted}; skipped deceased {run.skipped_deceased}; position "
               f"{run.position}")
 
 

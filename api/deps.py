@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "reverse_contribution": ("reviewer",),
     "credit_interest":      (),  # admin only
     "pay_pensions":         (),  # admin only: the monthly pension payment run (养老金发放)
+    "certify_pensioners":   ("teller", "reviewer"),  # 待遇资格认证: record a certification
+    "adjust_pensions":      (),  # admin only: the yearly pension adjustment run (养老金调整)
     "read":                 READERS,  # persons, employers, accounts, history, funds
     "import_collections":   ("reconciler",),  # upload a tax collection file
     "read_imports":         ("reconciler", "auditor", "director", "reviewer"),  # reports

@@ -20,6 +20,11 @@ class PaymentRunView(BaseModel):
     already_paid: int = Field(description="Entitlements paid for the month before this run.")
     skipped_deceased: int = Field(description="Not paid: the month is after the month of a "
                                               "recorded death.")
+    skipped_suspended: int = Field(description="Not paid: suspended (暂停) for want of a "
+                                               "certification (待遇资格认证).")
+    back_paid: int = Field(description="Suspended months paid back after a certification "
+                                       "resumed payment (not counted in `paid`).")
+    back_pay_fen: int = Field(description="What the back pay came to (not in `amount_fen`).")
     amount_fen: int = Field(description="What this run paid: basic + transitional + account.")
     basic_fen: int = Field(description="基础养老金 (pooled fund).")
     transitional_fen: int = Field(description="过渡性养老金 (pooled fund).")
@@ -29,6 +34,8 @@ class PaymentRunView(BaseModel):
                                                    "used up (国发〔2005〕38号).")
     account_exhausted: int = Field(description="Payments whose account part the pooled fund "
                                                "bore, wholly or partly.")
+    adjustment_fen: int = Field(0, description="The yearly adjustments (养老金调整) in effect "
+                                               "for the month, in `amount_fen` (pooled fund).")
     inputs_position: int = Field(description="Log position the balances and deaths were read "
                                              "at (recorded in every payment).")
     position: int

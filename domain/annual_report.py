@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from domain.annual_targets import INDICATORS, Target
+from domain.certification import CertificationRow, PensionerRow, year_counts
 from domain.money import round_fen
 from domain.policy import PENSION
 from domain.registration import EMPLOYER_TYPES
@@ -67,7 +68,7 @@ CASE_STATUSES = ("completed", "rejected", "withdrawn", "open")
 # expenditure and recipients are not recorded (NOT_RECORDED).
 PAYING_INSURANCES = (PENSION,)
 EXPENDITURE_PARTS = ("basic_fen", "transitional_fen", "account_from_personal_fen",
-                     "account_from_pool_fen")
+                     "account_from_pool_fen", "adjustment_fen")
 
 # Figures of the bureau's year-end report the ledger does not hold: shown as such, never as 0.
 NOT_RECORDED: tuple[dict[str, str], ...] = (
@@ -82,12 +83,6 @@ NOT_RECORDED: tuple[dict[str, str], ...] = (
      "reason_zh": "本系统只记录养老金发放（养老保险基金支出）；其他险种的待遇支付尚不记录",
      "reason_en": "only pension payments (the pension fund's expenditure) are recorded; the "
                   "other insurances' benefit payments are not"},
-    {"key": "pension_adjustment", "name_zh": "养老金调整（待遇调整）",
-     "reason_zh": "本系统尚不记录养老金调整事件",
-     "reason_en": "pension adjustments are not recorded yet"},
-    {"key": "certification", "name_zh": "待遇资格认证",
-     "reason_zh": "本系统尚不记录资格认证事件",
-     "reason_en": "eligibility certifications are not recorded yet"},
     {"key": "cross_region_transfers", "name_zh": "跨统筹区转移接续（转入、转出人次及金额）",
      "reason_zh": "本系统尚不记录跨统筹区转移接续；仅记录职工转城乡居民养老保险衔接",
      "reason_en": "transfers between pooling regions are not recorded yet; only the link to "
@@ -114,6 +109,14 @@ DEFINITIONS_ZH: tuple[str, ...] = (
     "本年所属期待遇：发放所属期在本年度的养老金，无论何时发放；"
     "享受待遇人数：本年所属期内至少发放一个月养老金的人数。"
     "失业、医疗、工伤、生育保险的待遇支付本系统不记录。",
+    "养老金调整：调整年度为本年度的调整（自本年1月起增加，调整对象为上年末前退休、"
+    "本年1月前未死亡的人员）；月增加额合计为各人月增加额之和，人均增加额四舍五入到分；"
+    "补发为调整时已发放的本年1月起各月按月增加额一次补发，由统筹基金支付，"
+    "不计入上述基金支出（养老金发放），另行列示；此后各月的增加额计入养老金发放。",
+    "待遇资格认证：认证次数按认证日期在本年度计，分数据比对与自助认证；"
+    "年末逾期未认证人数为年末在世、上次认证（或退休）满认证周期仍未认证的离退休人员；"
+    "年末暂停发放人数为12月待遇因逾期未认证而暂停的人数；"
+    "恢复发放人数为本年度认证后恢复发放（暂停期间待遇补发）的人次。",
     "任务完成率 = 实际数 ÷ 任务数，四舍五入保留两位小数。",
 )
 
@@ -168,6 +171,17 @@ class ExpenditureRow:
     account_from_personal_fen: int  # the account part the personal accounts bore
     account_from_pool_fen: int  # the account part the pooled fund bore (accounts used up)
     payments: int
+    adjustment_fen: int = 0  # the yearly adjustments in effect (养老金调整), pooled fund
+
+
+@dataclass(frozen=True)
+class AdjustmentStats:
+    """The pension adjustments of the report's year (养老金调整, adjustment year = the year)."""
+
+    persons: int = 0
+    monthly_increase_fen: int = 0
+    arrears_months: int = 0
+    arrears_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +230,11 @@ class AnnualReportInputs:
     # Benefit payments: only pension's are recorded (PAYING_INSURANCES); the others' stay None.
     expenditure: Sequence[ExpenditureRow] = ()
     benefit_recipients: Mapping[str, int] = field(default_factory=dict)  # paid for the year
+    pension_adjustment: AdjustmentStats = AdjustmentStats()
+    # 待遇资格认证: every pensioner and certification on record, and the rule's period.
+    pensioners: Sequence[PensionerRow] = ()
+    certifications: Sequence[CertificationRow] = ()
+    certification_period_days: int = 365
 
 
 # -- rounding ---------------------------------------------------------------------------------
@@ -327,6 +346,14 @@ def _retirement(inputs: AnnualReportInputs) -> dict[str, Any]:
         else None,
         "deaths": died,
     }
+
+
+def _pension_adjustment(stats: AdjustmentStats) -> dict[str, Any]:
+    return {"persons_adjusted": stats.persons,
+            "monthly_increase_fen": stats.monthly_increase_fen,
+            "average_increase_fen": round_fen(Decimal(stats.monthly_increase_fen)
+                                              / stats.persons) if stats.persons else None,
+            "arrears_months": stats.arrears_months, "arrears_fen": stats.arrears_fen}
 
 
 def _income(rows: Iterable[IncomeRow], basis: str, insurance: str,
@@ -533,6 +560,9 @@ def build_annual_report(inputs: AnnualReportInputs) -> dict[str, Any]:
         "funds": funds,
         "targets": _targets(inputs, participation, funds),
         "retirement": _retirement(inputs),
+        "pension_adjustment": _pension_adjustment(inputs.pension_adjustment),
+        "certification": year_counts(inputs.year, inputs.pensioners, inputs.certifications,
+                                     inputs.certification_period_days),
         "transfers": {"scheme_links": {"persons": linked, "amount_fen": linked_fen},
                       "residents_accounts_year_end_fen": inputs.residents_accounts_fen,
                       "cross_region": None},  # not recorded: see NOT_RECORDED

@@ -44,26 +44,31 @@ class PaymentSplit:
     account_fen: int  # the award's account part, whoever pays it
     account_from_personal_fen: int  # drawn from the personal account
     account_from_pool_fen: int  # paid by the pooled fund: the account is used up
+    # The yearly adjustments (养老金调整) in effect for the month, paid by the pooled fund
+    # (domain/pension_adjustment.py).
+    adjustment_fen: int = 0
 
     @property
     def total_fen(self) -> int:
-        return self.basic_fen + self.transitional_fen + self.account_fen
+        return self.basic_fen + self.transitional_fen + self.account_fen + self.adjustment_fen
 
     @property
     def pooled_fen(self) -> int:
         """What the pension pooled fund pays this month."""
-        return self.basic_fen + self.transitional_fen + self.account_from_pool_fen
+        return (self.basic_fen + self.transitional_fen + self.account_from_pool_fen
+                + self.adjustment_fen)
 
 
 def split_payment(basic_fen: int, transitional_fen: int, account_fen: int,
-                  account_balance_fen: int) -> PaymentSplit:
+                  account_balance_fen: int, adjustment_fen: int = 0) -> PaymentSplit:
     """The month's parts: the account part comes from the personal account as far as its
-    balance goes (never below zero), the rest from the pooled fund."""
+    balance goes (never below zero), the rest and the adjustments from the pooled fund."""
     for name, value in (("basic_fen", basic_fen), ("transitional_fen", transitional_fen),
-                        ("account_fen", account_fen)):
+                        ("account_fen", account_fen), ("adjustment_fen", adjustment_fen)):
         assert type(value) is int and value >= 0, (name, value)
     drawn = min(account_fen, max(account_balance_fen, 0))
-    return PaymentSplit(basic_fen, transitional_fen, account_fen, drawn, account_fen - drawn)
+    return PaymentSplit(basic_fen, transitional_fen, account_fen, drawn, account_fen - drawn,
+                        adjustment_fen)
 
 
 def payment_journal(person_id: str, split: PaymentSplit) -> list[JournalLine]:
@@ -101,12 +106,14 @@ class PensionPayment(Aggregate):
 
     # `account_balance_fen`: the pension account's balance the run read (at `inputs_position`)
     # before this payment: what decided how much of the account part the account could bear.
+    # `adjustment_fen`: the yearly adjustments in effect for the month (last, with a default:
+    # payments recorded before adjustments existed do not carry it).
     @event("Paid")
     def __init__(self, person_id: str, entitlement_id: str, kind: str, period: str,
                  basic_fen: int, transitional_fen: int, account_fen: int,
                  account_from_personal_fen: int, account_from_pool_fen: int, total_fen: int,
-                 account_balance_fen: int, journal: list[list[Any]], inputs_position: int
-                 ) -> None:
+                 account_balance_fen: int, journal: list[list[Any]], inputs_position: int,
+                 adjustment_fen: int = 0) -> None:
         self.person_id = person_id
         self.entitlement_id = entitlement_id
         self.period = period
@@ -132,4 +139,5 @@ def paid_fields(person_id: str, entitlement_id: str, kind: str, period: str,
             "account_from_personal_fen": split.account_from_personal_fen,
             "account_from_pool_fen": split.account_from_pool_fen, "total_fen": split.total_fen,
             "account_balance_fen": account_balance_fen,
-            "journal": payment_journal(person_id, split), "inputs_position": inputs_position}
+            "journal": payment_journal(person_id, split), "inputs_position": inputs_position,
+            "adjustment_fen": split.adjustment_fen}

@@ -5,11 +5,12 @@ Every figure comes from read models that are rebuilt from the events (`projectio
 participation_years and participation_milestones (participants, retirements, deaths, links,
 pension awards), fund_income_months with fund_income_employers (income per insurance, basis and
 employer type), fund_movements (the same income counted again, as a check), account_days
-(year-end balances), backpayments, cases. The queries run in one read snapshot
-(`ViewsDb.snapshot`) together with the tracking positions of these read models: the report says
-the position P it is as known at, and the same events up to P give the same report, whichever
-backend and however often rebuilt. Computed again after events for the year were added (a
-back-payment of its months, a late import), it differs, and P says why.
+(year-end balances), backpayments, cases, pension_payments, pension_adjustments. The queries
+run in one read snapshot (`ViewsDb.snapshot`) together with the tracking positions of these
+read models: the report says the position P it is as known at, and the same events up to P
+give the same report, whichever backend and however often rebuilt. Computed again after events
+for the year were added (a back-payment of its months, a late import), it differs, and P says
+why.
 
 As known at an earlier position P (`position=`): these read models keep running totals and
 current state, not the positions of the events summed into them, so they cannot answer for P
@@ -28,6 +29,7 @@ from domain.annual_report import (
     PERIOD,
     RECEIVED,
     UNKNOWN,
+    AdjustmentStats,
     AnnualReportInputs,
     BackPaymentRow,
     CaseRow,
@@ -39,19 +41,26 @@ from domain.annual_report import (
 )
 from domain.annual_targets import YEAR_MAX, YEAR_MIN
 from domain.assessment import EMPLOYEE_INSURANCES
+from domain.certification import CertificationRow, PensionerRow
 from domain.errors import NotFound, ValidationFailed
+from domain.pension import BASIC_PENSION
 from domain.policy import PENSION
 from domain.scheme_link import RESIDENTS_PENSION
 from infra.annual_targets_loader import load_targets
 from infra.bootstrap import Container
+from infra.certification_service import certification_rule
 from infra.projection_runner import TRACKING_TABLE
 from infra.scratch_views import Progress, replayed
+from projections.certifications import CERTIFICATIONS as CERTIFICATIONS_TABLE
 from projections.fund_income import EMPLOYERS as EMPLOYER_TYPES_TABLE
 from projections.fund_income import TABLE as INCOME_TABLE
 from projections.fund_movements import CONTRIBUTION, REVERSAL, ledger_day
 from projections.fund_movements import TABLE as MOVEMENTS_TABLE
 from projections.participation_years import DIED, LINKED, MILESTONES, MONTH_COLUMNS, RETIRED
 from projections.participation_years import TABLE as YEARS_TABLE
+from projections.pension_adjustments import ADJUSTMENTS as ADJUSTMENTS_TABLE
+from projections.pension_payments import DEATHS as DEATHS_TABLE
+from projections.pension_payments import ENTITLEMENTS as ENTITLEMENTS_TABLE
 from projections.pension_payments import PAYMENTS as PAYMENTS_TABLE
 from projections.registry import all_projections
 
@@ -59,7 +68,8 @@ Query = Callable[..., list[tuple[Any, ...]]]
 
 # The read models the report reads: it is as known at the least position among them.
 READ_MODELS = ("participation_years", "fund_income", "fund_movements", "account_days",
-               "backpayments", "cases", "pension_payments")
+               "backpayments", "cases", "pension_payments", "pension_adjustments",
+               "pension_certifications")
 # A report as known at an earlier position replays the log up to it (measured ~19,000 positions
 # a second on PostgreSQL, 2 cores): the API does it for positions up to this (under a minute),
 # the command line for any.
@@ -166,6 +176,25 @@ def _rows(query: Query, year: int) -> dict[str, Any]:
                       "SELECT code, name_zh, status, opened_on, deadline, completed_on, rating"
                       " FROM cases WHERE opened_on >= ? AND opened_on <= ?", (first, last))],
         **_expenditure(query, year),
+        **_certification(query),
+    }
+
+
+def _certification(query: Query) -> dict[str, Any]:
+    """Every pensioner (with the death, if recorded) and certification on record: the report
+    counts the year's (domain/certification.py `year_counts`)."""
+    return {
+        "pensioners": [PensionerRow(str(person), str(retired), None if died is None
+                                    else str(died))
+                       for person, retired, died in query(
+                           f"SELECT e.person_id, e.retirement_date, d.date_of_death FROM"
+                           f" {ENTITLEMENTS_TABLE} e LEFT JOIN {DEATHS_TABLE} d"
+                           " ON d.person_id = e.person_id WHERE e.kind = ?", (BASIC_PENSION,))],
+        "certifications": [CertificationRow(str(person), str(day), str(method))
+                           for person, day, method in query(
+                               "SELECT person_id, certified_on, method FROM"
+                               f" {CERTIFICATIONS_TABLE}")],
+        "certification_period_days": certification_rule().period_days,
     }
 
 
@@ -174,8 +203,10 @@ def _expenditure(query: Query, year: int) -> dict[str, Any]:
     ledger day of it (RECEIVED) and paid for it (PERIOD); and the persons paid for a month of
     the year."""
     first, last = f"{year:04d}-01", f"{year:04d}-12"
+    # The adjustments in effect are what a payment holds over its award's parts.
     sums = ("SUM(total_fen), SUM(basic_fen), SUM(transitional_fen),"
-            " SUM(account_from_personal_fen), SUM(account_from_pool_fen), COUNT(*)")
+            " SUM(account_from_personal_fen), SUM(account_from_pool_fen), COUNT(*),"
+            " SUM(total_fen - basic_fen - transitional_fen - account_fen)")
     rows = [ExpenditureRow(RECEIVED, str(month), PENSION, *(int(v) for v in values))
             for month, *values in query(
                 f"SELECT substr(day, 1, 7), {sums} FROM {PAYMENTS_TABLE}"
@@ -187,7 +218,12 @@ def _expenditure(query: Query, year: int) -> dict[str, Any]:
                  " AND period <= ? GROUP BY period", (first, last))]
     [(recipients,)] = query(f"SELECT COUNT(DISTINCT person_id) FROM {PAYMENTS_TABLE}"
                             " WHERE period >= ? AND period <= ?", (first, last))
-    return {"expenditure": rows, "benefit_recipients": {PENSION: int(recipients)}}
+    [(persons, increase, arrears_months, arrears)] = query(
+        "SELECT COUNT(*), COALESCE(SUM(delta_fen), 0), COALESCE(SUM(arrears_months), 0),"
+        f" COALESCE(SUM(arrears_fen), 0) FROM {ADJUSTMENTS_TABLE} WHERE year = ?", (year,))
+    return {"expenditure": rows, "benefit_recipients": {PENSION: int(recipients)},
+            "pension_adjustment": AdjustmentStats(int(persons), int(increase),
+                                                  int(arrears_months), int(arrears))}
 
 
 def participation_groups(query: Query, year: int) -> list[ParticipationGroup]:

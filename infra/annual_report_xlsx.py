@@ -112,6 +112,7 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
                            [parts["account_from_personal_fen"]])
         payments.money_row(["  其中个人账户养老金（统筹基金支付）"],
                            [parts["account_from_pool_fen"]])
+        payments.money_row(["  其中养老金调整增加额"], [parts["adjustment_fen"]])
         payments.money_row(["本年所属期待遇"], [pension["expenditure_for_periods_fen"]])
         payments.row("享受待遇人数", None, pension["benefit_recipients"])
         payments.row()
@@ -150,8 +151,20 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     other.money_row(["核定基本养老金(月养老金合计)", retirement["pension_awards"]],
                     [retirement["pension_awards_monthly_fen"]])
     other.row("本年登记死亡", retirement["deaths"])
-    other.row("养老金调整", NO_DATA)
-    other.row("待遇资格认证", NO_DATA)
+    adjustment = report["pension_adjustment"]
+    other.money_row(["养老金调整(月增加额合计)", adjustment["persons_adjusted"]],
+                    [adjustment["monthly_increase_fen"]])
+    other.money_row(["  人均月增加额", ""], [adjustment["average_increase_fen"]])
+    other.money_row(["  调整补发(月数)", adjustment["arrears_months"]],
+                    [adjustment["arrears_fen"]])
+    certification = report["certification"]
+    other.row("待遇资格认证(人次)", certification["certifications"])
+    other.row("  其中数据比对", certification["by_method"]["data_match"])
+    other.row("  其中自助认证", certification["by_method"]["self_service"])
+    other.row("  认证人数", certification["persons_certified"])
+    other.row("年末逾期未认证", certification["overdue_at_year_end"])
+    other.row("  其中暂停发放", certification["suspended_at_year_end"])
+    other.row("认证后恢复发放(人次)", certification["resumed"])
     links = report["transfers"]["scheme_links"]
     other.money_row(["城乡养老保险制度衔接", links["persons"]], [links["amount_fen"]])
     other.money_row(["城乡居民养老保险个人账户年末余额", ""],

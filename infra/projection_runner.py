@@ -26,12 +26,14 @@ from domain.alert import Alert
 from domain.authorisation import TellerAuthorisation
 from domain.backpay import BackPayment
 from domain.case import Case
+from domain.certification import Certification
 from domain.contribution import ContributionMonth
 from domain.digest import Digest
 from domain.finance_statement import FinanceStatement
 from domain.import_batch import ImportBatch
 from domain.interest_year import InterestYear
 from domain.pension import Entitlement
+from domain.pension_adjustment import PensionAdjustment
 from domain.pension_payment import PensionPayment
 from domain.receipts import CommandReceipt
 from domain.registration import Employer, Person
@@ -51,7 +53,8 @@ PREFETCH_PAGES = 2
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
-    Entitlement, SchemeLink, Digest, AccessRecord, Alert, PensionPayment)
+    Entitlement, SchemeLink, Digest, AccessRecord, Alert, PensionPayment, Certification,
+    PensionAdjustment)
 POLL_INTERVAL_SECONDS = 0.1
 FOLLOW_COALESCE_SECONDS = 0.025
 WAIT_TIMEOUT_SECONDS_MAX = 30.0

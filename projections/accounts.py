@@ -30,6 +30,8 @@ KINDS = {
     "SchemeLink.Linked": "transfer",
     # The account part of a monthly pension (个人账户养老金), drawn in the month paid for.
     "PensionPayment.Paid": "pension_payment",
+    # Arrears of a pension adjustment come from the pooled fund only (read for coverage).
+    "PensionAdjustment.Adjusted": "pension_adjustment",
 }
 
 

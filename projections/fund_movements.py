@@ -20,7 +20,8 @@ The rule (the README repeats it). Receipts (收入), by kind:
 Payments (支出), by kind:
 - `refund`: a suspense item refunded through the tax bureau (`SuspenseItem.Refunded`);
 - `benefit`: a monthly pension paid (`PensionPayment.Paid`): its whole amount under 110, the
-  part drawn from the personal account included (it leaves the fund's books as well).
+  part drawn from the personal account included (it leaves the fund's books as well); and the
+  arrears (补发) paid with a pension adjustment (`PensionAdjustment.Adjusted`, `arrears_fen`).
 Not cash, not here: interest (`InterestYear.Credited` moves money between the pooled fund and
 the personal accounts inside the books).
 
@@ -61,6 +62,7 @@ REVERSED = "ContributionMonth.Reversed"
 HELD = "SuspenseItem.Held"
 REFUNDED = "SuspenseItem.Refunded"
 PENSION_PAID = "PensionPayment.Paid"
+PENSION_ARREARS = "PensionAdjustment.Adjusted"  # its arrears (补发): a benefit paid too
 CLEARING_ACCOUNT = "clearing:tax"
 SUSPENSE_ACCOUNT = "suspense"
 UNKNOWN_INSURANCE = ""
@@ -115,7 +117,7 @@ class FundMovements(Projection):
     # moves money between personal accounts, for a receipt of 110 negative and 170 positive)
     version = 2
     tables = (TABLE, SUSPENSE_INSURANCES)
-    event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID)
+    event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID, PENSION_ARREARS)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -153,6 +155,9 @@ class FundMovements(Projection):
                 add(day, insurance, REFUND, -_suspense_fen(e["journal"]), record.position)
             elif record.type_name == PENSION_PAID:
                 add(day, PENSION, BENEFIT, int(e["total_fen"]), record.position)
+            elif record.type_name == PENSION_ARREARS:
+                if e["arrears_fen"]:
+                    add(day, PENSION, BENEFIT, int(e["arrears_fen"]), record.position)
             elif record.type_name in MONTH_EVENTS:  # a page holds other events too
                 for insurance, kind, fen in month_movements(record):
                     add(day, insurance, kind, fen, record.position)

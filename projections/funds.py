@@ -24,6 +24,7 @@ JOURNAL_EVENT_TYPES = (
     "SuspenseItem.Held",
     "SuspenseItem.Refunded",
     "PensionPayment.Paid",
+    "PensionAdjustment.Adjusted",
 )
 
 

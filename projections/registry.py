@@ -9,6 +9,7 @@ from projections.alerts import Alerts
 from projections.backpayments import BackPayments
 from projections.base import Projection
 from projections.cases import Cases
+from projections.certifications import PensionCertifications
 from projections.digests import Digests
 from projections.employments import Employments
 from projections.finance_statements import FinanceStatements
@@ -19,6 +20,7 @@ from projections.history import ContributionHistory
 from projections.import_lines import ImportLines
 from projections.interest_years import InterestYears
 from projections.participation_years import ParticipationYears
+from projections.pension_adjustments import PensionAdjustments
 from projections.pension_payments import PensionPayments
 from projections.person_bases import PersonBases
 from projections.person_facts import PersonFacts
@@ -30,4 +32,6 @@ def all_projections() -> list[Projection]:
             ImportLines(), SuspenseItems(), Employments(),
             FinanceStatements(), FundMovements(), InterestYears(),
             BackPayments(), Cases(), Digests(), AccountDays(), AccessLog(),
-            PersonFacts(), Alerts(), ParticipationYears(), FundIncome(), PensionPayments()]
+            PersonFacts(), Alerts(), ParticipationYears(), FundIncome(), PensionPayments(),
+            PensionCertifications(),
+            PensionAdjustments()]

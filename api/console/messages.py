@@ -161,6 +161,9 @@ ERROR_ZH: dict[str, str] = {
     "link_before_retirement_age": "未到退休年龄，暂不能转入城乡居民养老保险，请继续缴费。",
     "link_not_needed": "职工养老保险缴费年限已满足按月领取条件，请办理退休审批，"
                        "无需转入城乡居民养老保险。",
+    "adjustment_rule_missing": "政策参数缺少本省该年度的养老金调整办法，"
+                               "请联系系统管理员按公布的调整方案补充。",
+    "payment_period_in_future": "发放年月尚未开始，不能提前发放养老金，请核对发放年月。",
     # reconciliation, suspense and finance statements
     "import_not_found": "未找到该导入批次。",
     "statement_not_found": "未找到该财政专户对账单。",

@@ -19,6 +19,7 @@ from domain.pension import DIVISOR_BY_AGE
 from domain.pension_payment import PaymentSplit, PensionPayment
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
+from infra.certification_service import certify
 from infra.interest_service import credit_interest
 from infra.ledger_service import stamp
 from infra.pension_payments import PaymentRun, pay_pensions
@@ -162,6 +163,9 @@ def test_when_the_account_is_used_up_the_pooled_fund_pays_the_account_part(
     for period in MONTHS_2023[:11]:
         container.ledger.reverse_contribution(number, period, "非本人缴费")
     months = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01"]
+    # Certified within the year (待遇资格认证), else 2025-01 would be suspended.
+    certify(container, number, "data_match", "civil_affairs", "2024-12-01",
+            today=date(2024, 12, 1))
     runs = [pay(container, p) for p in months]
     part = award["account_fen"]
     assert [r.account_from_personal_fen for r in runs[:11]] == [part] * 11

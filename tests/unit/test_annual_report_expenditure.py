@@ -23,7 +23,7 @@ def test_pension_expenditure_on_both_bases_in_parts_with_its_recipients() -> Non
     assert pension["expenditure_for_periods_fen"] == 600_000  # for 2024's months
     assert pension["expenditure_parts"] == {
         "basic_fen": 750_000, "transitional_fen": 60_000, "account_from_personal_fen": 50_000,
-        "account_from_pool_fen": 40_000}
+        "account_from_pool_fen": 40_000, "adjustment_fen": 0}
     assert pension["benefit_recipients"] == 1
     for other in others:
         assert (other["expenditure_fen"], other["expenditure_for_periods_fen"],
