@@ -4,7 +4,7 @@ number, and a small seeded region. Everything here is invented; the check charac
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -129,3 +129,23 @@ def fresh_container(settings: Settings) -> Iterator[Container]:
         yield container
     finally:
         container.close()
+
+
+def cli(settings: Settings) -> Callable[..., str]:
+    """`run(*args, code=0)`: the `shebao` command line on the test's store (its region, data
+    directory and PostgreSQL DSN), asserting the exit code and returning the output."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    options = ["--region", settings.region_code, "--data-dir", str(settings.data_dir)]
+    if settings.pg_dsn:
+        options += ["--pg-dsn", settings.pg_dsn]
+    runner = CliRunner(env={"COLUMNS": "250"})
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, [*options, *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return run

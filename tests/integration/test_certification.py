@@ -16,7 +16,7 @@ from domain.errors import Conflict, DomainError, ValidationFailed
 from infra.bootstrap import Container
 from infra.certification_service import certification_rule, certify, overdue
 from infra.pension_payments import PaymentRun
-from tests.helpers import make_id_number, read_model_rows
+from tests.helpers import cli, make_id_number, read_model_rows
 from tests.integration.test_pension_payments import award_of, pay, retirees
 
 
@@ -142,23 +142,10 @@ def test_the_overdue_list_and_a_rebuild(container: Container) -> None:
 
 
 def test_the_command_line_certifies_and_lists_the_overdue(container: Container) -> None:
-    from typer.testing import CliRunner
-
-    from api.cli import app
-
     late, in_time = retirees(container, 2)
     container.staff.add_user("teller9", ["teller"])
     container.staff.add_user("auditor9", ["auditor"])
-    s = container.settings
-    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
-    if s.pg_dsn:
-        options += ["--pg-dsn", s.pg_dsn]
-    runner = CliRunner(env={"COLUMNS": "250"})
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*options, *args])
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli(container.settings)
 
     certify_args = ("pensions", "certify", in_time, "--method", "data_match", "--source",
                     "hospital", "--on", "2024-12-01")

@@ -17,7 +17,7 @@ from domain.pension_adjustment import AdjustmentRule, PensionAdjustment
 from infra.bootstrap import Container
 from infra.pension_adjustments import adjust_pensions
 from projections.fund_movements import ledger_day
-from tests.helpers import journal_sums, read_model_rows
+from tests.helpers import cli, journal_sums, read_model_rows
 from tests.integration.test_pension_payments import TODAY, award_of, pay, retirees
 
 
@@ -153,24 +153,11 @@ def test_the_retirement_cutoff(container: Container) -> None:
 
 def test_the_command_line_adjusts_a_year_with_its_summary(
         container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
     import infra.pension_adjustments
-    from api.cli import app
-
     retirees(container, 2)
     container.staff.add_user("admin9", ["admin"])
     container.staff.add_user("teller9", ["teller"])
-    s = container.settings
-    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
-    if s.pg_dsn:
-        options += ["--pg-dsn", s.pg_dsn]
-    runner = CliRunner(env={"COLUMNS": "250"})
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*options, *args])
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli(container.settings)
 
     assert "role_forbidden" in run("pensions", "adjust", "2024", "--as", "teller9", code=1)
     assert "adjustment_rule_missing" in run("pensions", "adjust", "2024", code=1)

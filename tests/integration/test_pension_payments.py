@@ -26,7 +26,7 @@ from infra.pension_payments import PaymentRun, pay_pensions
 from infra.pension_service import award_pension
 from infra.statement_pdf import render_pdf
 from infra.statement_queries import StatementQueries
-from tests.helpers import journal_sums, make_id_number, read_model_rows, seed_region
+from tests.helpers import cli, journal_sums, make_id_number, read_model_rows, seed_region
 
 TODAY = date(2026, 11, 23)
 RETIRED_ON = "2023-12-31"  # first payment 2024-01
@@ -306,24 +306,11 @@ def test_the_statement_shows_the_benefits_received_and_the_account_they_drew(
 
 
 def test_the_command_line_pays_a_month_with_its_summary(container: Container) -> None:
-    from typer.testing import CliRunner
-
-    from api.cli import app
-
     numbers = retirees(container, 2)
     container.ledger.record_death(numbers[1], "2024-01-05", "死亡医学证明")
     container.staff.add_user("admin9", ["admin"])
     container.staff.add_user("teller9", ["teller"])
-    s = container.settings
-    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
-    if s.pg_dsn:
-        options += ["--pg-dsn", s.pg_dsn]
-    runner = CliRunner(env={"COLUMNS": "250"})
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*options, *args])
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli(container.settings)
 
     assert "role_forbidden" in run("pensions", "pay", "2024-02", "--as", "teller9", code=1)
     assert "payment_period_in_future" in run("pensions", "pay", "2099-01", code=1)
