@@ -17,7 +17,7 @@ from domain.registration import Employer, Person
 from infra.bootstrap import Container
 from infra.case_effects import EFFECTS, Effect
 from infra.case_service import Actor, CaseService
-from tests.helpers import all_events, make_credit_code, make_id_number
+from tests.helpers import all_events, cli, make_credit_code, make_id_number
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"scan of a document" * 10
 TELLER = Actor("teller1", ["teller"])
@@ -215,22 +215,9 @@ def test_a_bundle_completes_all_together_or_leaves_nothing(
 
 
 def test_the_command_line_runs_a_case_and_reports(container: Container, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from api.cli import app
-
     container.staff.add_user("teller5", ["teller"])
     container.staff.add_user("reviewer5", ["reviewer"])
-    s = container.settings
-    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
-    if s.pg_dsn:
-        options += ["--pg-dsn", s.pg_dsn]
-    runner = CliRunner(env={"COLUMNS": "200"})  # rich tables unwrapped
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*options, *args])
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli(container.settings)
 
     assert "employer_registration" in run("cases", "catalogue")
     run("cases", "authorise", "teller5", "--grant", "person_registration", "--reason", "批准")

@@ -29,7 +29,7 @@ from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.case_service import Actor, CaseService
 from infra.pension_service import award_pension
 from infra.settings import Settings
-from tests.helpers import make_id_number, read_model_rows, seed_region
+from tests.helpers import cli, make_id_number, read_model_rows, seed_region
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"scan of a document" * 10
 CASE_DAY = date(2025, 3, 3)  # a Monday
@@ -333,25 +333,12 @@ def test_a_rebuilt_alerts_read_model_equals_the_incremental_one(settings: Settin
 
 
 def test_the_command_line_records_a_death_and_handles_its_alert(container: Container) -> None:
-    from typer.testing import CliRunner
-
-    from api.cli import app
-
     region = seed_region(container, persons=1, year=2023)
     number, code = region.id_numbers[0], region.employer_code
     container.ledger.post_contribution(number, code, "2023-05")
     for username, role in (("teller9", "teller"), ("auditor9", "auditor")):
         container.staff.add_user(username, [role])
-    s = container.settings
-    options = ["--region", s.region_code, "--data-dir", str(s.data_dir)]
-    if s.pg_dsn:
-        options += ["--pg-dsn", s.pg_dsn]
-    runner = CliRunner(env={"COLUMNS": "250"})  # rich tables unwrapped
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*options, *args])
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli(container.settings)
 
     assert "role_forbidden" in run("persons", "death", number, "--date", "2023-03-01",
                                    "--evidence", "户籍注销", "--as", "auditor9", code=1)
