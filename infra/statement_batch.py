@@ -19,10 +19,10 @@ persons read, the manifest's sha256 — before the manifest is put in place: if 
 be written, there is no manifest to mail from.
 
 Workers: the person ids are split into ranges by their first hex digit; each worker is a
-forked process (docs/decisions/0004) with its own read-model connection, writing its files and
-a part of the manifest; the parent shows the progress and joins the parts. The parent opens
-nothing before forking (its store and read models are closed by then), so no connection is
-shared."""
+process forked from multiprocessing's fork server (a fresh interpreter without this process's
+threads or connections; cf. docs/decisions/0004) with its own read-model connection, writing
+its files and a part of the manifest; the parent shows the progress and joins the parts. No
+connection is shared."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def write_statements(settings: Settings, year: int, out_dir: Path | None = None,
             for i, (after, before) in enumerate(person_ranges(workers))]
     report = progress or (lambda done, all_: None)
     report(0, total)
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
         done = 0
         counts = []
         for job in jobs:
@@ -181,7 +181,10 @@ def write_statements(settings: Settings, year: int, out_dir: Path | None = None,
 
 
 def _run_forked(jobs: list[_Job], total: int, report: Progress) -> list[tuple[int, int]]:
-    context = multiprocessing.get_context("fork")
+    # Forked from a fresh server process, not from this one: a caller may hold open
+    # connections and pool threads (a test's container, an embedding program), and a child
+    # forked while one of their locks is held hangs on its first connection.
+    context = multiprocessing.get_context("forkserver")
     counts: Any = context.Queue()
     done = 0
     with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context,
