@@ -161,22 +161,11 @@ def pay_pensions(c: Container, period: str, *, today: date | None = None,
         timestamp = store.timestamp_state(store.now())
         due = [_Due(_stored(store, timestamp, meta, text, inputs_position, *row), row[3])
                for row in batch]
-        for _attempt in range(APPEND_RETRIES_MAX):
-            existing = store.existing(d.payment.originator_id for d in due)
-            fresh = [d for d in due if d.payment.originator_id not in existing]
-            if not fresh:
-                break
-            try:
-                position = store.append([d.payment for d in fresh])
-            except IntegrityError:
-                continue  # another run paid some of them meanwhile: ask again
-            run.position = max(run.position, position)
-            for d in fresh:
-                run.add(d.split)
-            break
-        else:
-            raise Conflict("concurrent_update", f"another payment run for {text} kept "
-                           "writing the same payments; run it again")
+        fresh, position = _append_unpaid(
+            store, due, f"another payment run for {text} kept writing the same payments")
+        run.position = max(run.position, position)
+        for d in fresh:
+            run.add(d.split)
         run.already_paid += len(due) - len(fresh)
         handled += len(batch)
         if progress:
@@ -261,21 +250,27 @@ def _pay_back(c: Container, run: PaymentRun, meta: dict[str, Any] | None,
                 due += _back_pay(c, run, meta, timestamp, row, months, drawn)
         if not due:
             continue
-        for _attempt in range(APPEND_RETRIES_MAX):
-            existing = store.existing(d.payment.originator_id for d in due)
-            fresh = [d for d in due if d.payment.originator_id not in existing]
-            if not fresh:
-                break
-            try:
-                run.position = max(run.position, store.append([d.payment for d in fresh]))
-            except IntegrityError:
-                continue  # another run paid some of them meanwhile: ask again
-            run.back_paid += len(fresh)
-            run.back_pay_fen += sum(d.split.total_fen for d in fresh)
-            break
-        else:
-            raise Conflict("concurrent_update", f"another payment run for {run.period} kept "
-                           "writing the same back pay; run it again")
+        fresh, position = _append_unpaid(
+            store, due, f"another payment run for {run.period} kept writing the same back pay")
+        run.position = max(run.position, position)
+        run.back_paid += len(fresh)
+        run.back_pay_fen += sum(d.split.total_fen for d in fresh)
+
+
+def _append_unpaid(store: Store, due: list[_Due], conflict: str) -> tuple[list[_Due], int]:
+    """Append the payments of `due` not stored yet: (those appended, the position reached, 0
+    when none). When another run paid some of them meanwhile the insert fails on their ids:
+    ask again which are stored, at most APPEND_RETRIES_MAX times, then `conflict`."""
+    for _attempt in range(APPEND_RETRIES_MAX):
+        existing = store.existing(d.payment.originator_id for d in due)
+        fresh = [d for d in due if d.payment.originator_id not in existing]
+        if not fresh:
+            return [], 0
+        try:
+            return fresh, store.append([d.payment for d in fresh])
+        except IntegrityError:
+            continue
+    raise Conflict("concurrent_update", f"{conflict}; run it again")
 
 
 def _back_pay(c: Container, run: PaymentRun, meta: dict[str, Any] | None,
