@@ -7,8 +7,9 @@ business; and, named as such, what the ledger does not record yet. The shape fol
 bureau's year-end report (shared/reference/000, section 一).
 
 Status of a person in an insurance at 31 December (one status, in this order):
-1. died by then, or (pension only) linked to the residents' scheme (城乡衔接) by then: no longer
-   a participant;
+1. died by then, or (pension only) linked to the residents' scheme (城乡衔接) by then, or the
+   pension relationship transferred to another region (its last transfer by then was out): no
+   longer a participant;
 2. retired (离退休) by then: a retiree of the pension; for the other insurances not counted —
    the ledger does not record retirees' medical cover;
 3. contributing (缴费): at least one month of the year posted, net of reversals (红冲);
@@ -83,10 +84,6 @@ NOT_RECORDED: tuple[dict[str, str], ...] = (
      "reason_zh": "本系统只记录养老金发放（养老保险基金支出）；其他险种的待遇支付尚不记录",
      "reason_en": "only pension payments (the pension fund's expenditure) are recorded; the "
                   "other insurances' benefit payments are not"},
-    {"key": "cross_region_transfers", "name_zh": "跨统筹区转移接续（转入、转出人次及金额）",
-     "reason_zh": "本系统尚不记录跨统筹区转移接续；仅记录职工转城乡居民养老保险衔接",
-     "reason_en": "transfers between pooling regions are not recorded yet; only the link to "
-                  "the residents' scheme is"},
     {"key": "public_institution_pension", "name_zh": "机关事业单位养老保险（险种120）",
      "reason_zh": "本系统按险种110记账；机关事业单位人员按单位类型单列",
      "reason_en": "the ledger posts every employee under 110; public institutions are shown "
@@ -117,6 +114,11 @@ DEFINITIONS_ZH: tuple[str, ...] = (
     "年末逾期未认证人数为年末在世、上次认证（或退休）满认证周期仍未认证的离退休人员；"
     "年末暂停发放人数为12月待遇因逾期未认证而暂停的人数；"
     "恢复发放人数为本年度认证后恢复发放（暂停期间待遇补发）的人次。",
+    "跨统筹区转移接续（养老保险）：转入按记账日期（基金到账记账）在本年度计，转出按基金划转日期"
+    "在本年度计；金额为个人账户储存额与统筹基金（1998年起各月缴费基数之和的12%）之和；"
+    "年末在途为年末前已受理（发出联系函）、年末前尚未到账记账的转入；"
+    "逾期为在途且已超过转出地15个工作日办理期限的转入。"
+    "转出后（其后未再转入）不再计为本地区职工养老保险参保人员。",
     "任务完成率 = 实际数 ÷ 任务数，四舍五入保留两位小数。",
 )
 
@@ -135,6 +137,7 @@ class ParticipationGroup:
     died: bool
     linked: bool
     persons: int
+    transferred_out: bool = False  # the pension relationship moved to another region
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,23 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class TransferRow:
+    """A pension transfer between pooling regions (projections/transfers.py)."""
+
+    direction: str  # "in" or "out"
+    status: str
+    person_id: str
+    other_region_code: str
+    other_region_name: str
+    opened_on: str  # in: accepted (letter sent); out: the new region's letter received
+    due_on: str | None  # in: the old region's funds due
+    completed_on: str | None  # in: posted; out: remitted
+    contribution_months: int
+    account_fen: int
+    pooled_fen: int
+
+
+@dataclass(frozen=True)
 class AnnualReportInputs:
     region_code: str
     year: int
@@ -235,6 +255,7 @@ class AnnualReportInputs:
     pensioners: Sequence[PensionerRow] = ()
     certifications: Sequence[CertificationRow] = ()
     certification_period_days: int = 365
+    transfers: Sequence[TransferRow] = ()
 
 
 # -- rounding ---------------------------------------------------------------------------------
@@ -259,7 +280,7 @@ def percent_2dp(numerator: int, denominator: int) -> Decimal:
 def status_at_year_end(group: ParticipationGroup, insurance: str) -> str | None:
     """The group's status in `insurance` at 31 December (module docstring), None when not a
     participant."""
-    if group.died or (insurance == PENSION and group.linked):
+    if group.died or (insurance == PENSION and (group.linked or group.transferred_out)):
         return None
     if group.retired:
         return RETIRED if insurance == PENSION else None
@@ -472,6 +493,45 @@ def _in_year(day: str | None, year: int) -> bool:
     return day is not None and day[:4] == f"{year:04d}"
 
 
+def _moved(rows: Sequence[TransferRow]) -> dict[str, int]:
+    return {"count": len(rows), "persons": len({r.person_id for r in rows}),
+            "months": sum(r.contribution_months for r in rows),
+            "account_fen": sum(r.account_fen for r in rows),
+            "pooled_fen": sum(r.pooled_fen for r in rows),
+            "total_fen": sum(r.account_fen + r.pooled_fen for r in rows)}
+
+
+def _cross_region(inputs: AnnualReportInputs) -> dict[str, Any]:
+    """Pension transfers in (posted in the year) and out (remitted in the year), with the
+    transfers in still waiting for the old region at the year's end (or the position's day if
+    earlier) and those of them past the old region's 15 working days."""
+    year, cut = inputs.year, min(f"{inputs.year:04d}-12-31", inputs.as_of_day)
+    done = [r for r in inputs.transfers if _in_year(r.completed_on, year)]
+    moved_in = [r for r in done if r.direction == "in"]
+    moved_out = [r for r in done if r.direction == "out"]
+    waiting = [r for r in inputs.transfers if r.direction == "in" and r.opened_on <= cut
+               and (r.completed_on is None or r.completed_on > cut)]
+    regions: dict[str, dict[str, Any]] = {}
+    for r in done:
+        region = regions.setdefault(r.other_region_code, {
+            "region_code": r.other_region_code, "name_zh": r.other_region_name,
+            "in_count": 0, "in_fen": 0, "out_count": 0, "out_fen": 0})
+        region[f"{r.direction}_count"] += 1
+        region[f"{r.direction}_fen"] += r.account_fen + r.pooled_fen
+    return {
+        "accepted_in": sum(1 for r in inputs.transfers
+                           if r.direction == "in" and _in_year(r.opened_on, year)),
+        "transfers_in": _moved(moved_in),
+        "transfers_out": _moved(moved_out),
+        "net_fen": sum(r.account_fen + r.pooled_fen for r in moved_in)
+        - sum(r.account_fen + r.pooled_fen for r in moved_out),
+        "in_transit_at_year_end": len(waiting),
+        "overdue_at_year_end": sum(1 for r in waiting if r.due_on is not None
+                                   and r.due_on < cut),
+        "by_region": sorted(regions.values(), key=lambda r: r["region_code"]),
+    }
+
+
 def _backpayments(inputs: AnnualReportInputs) -> dict[str, Any]:
     year, end = inputs.year, f"{inputs.year:04d}-12-31"
     rows = inputs.backpayments
@@ -565,7 +625,7 @@ def build_annual_report(inputs: AnnualReportInputs) -> dict[str, Any]:
                                      inputs.certification_period_days),
         "transfers": {"scheme_links": {"persons": linked, "amount_fen": linked_fen},
                       "residents_accounts_year_end_fen": inputs.residents_accounts_fen,
-                      "cross_region": None},  # not recorded: see NOT_RECORDED
+                      "cross_region": _cross_region(inputs)},
         "backpayments": _backpayments(inputs),
         "cases": _cases(inputs),
         "not_recorded": [dict(item) for item in NOT_RECORDED],

@@ -116,6 +116,11 @@ class Person(Aggregate):
         self.bases: dict[str, dict[str, int]] = {}  # year (str, JSON-safe) → wage and base
         self.retired_on: str | None = None
         self.died_on: str | None = None
+        # 转移接续 (domain/transfer.py): the transfer number of a transfer in under way, and
+        # the last transfer out. Events of the person, so that concurrent transfers of one
+        # person conflict on its version instead of moving the money twice.
+        self.transfer_in_transit: str | None = None
+        self.transferred_out_on: str | None = None
 
     @property
     def current_employer(self) -> str | None:
@@ -240,3 +245,50 @@ class Person(Aggregate):
     @event("DeathRecorded")
     def _death_recorded(self, date_of_death: str, evidence: str) -> None:
         self.died_on = date_of_death
+
+    def _check_can_transfer(self) -> None:
+        if self.died_on is not None:
+            raise Conflict("person_deceased", f"died on {self.died_on}: the relationship is "
+                           "closed (settle the account by the death benefit instead)",
+                           field="id_number")
+        if self.retired_on is not None:
+            raise Conflict("person_already_retired", f"retired on {self.retired_on}: a "
+                           "pensioner's relationship does not move", field="id_number")
+        if self.transfer_in_transit is not None:
+            raise Conflict("transfer_in_transit", f"transfer {self.transfer_in_transit} is "
+                           "under way: post or close it first", field="id_number")
+
+    def open_transfer_in(self, transfer_no: str, from_region_code: str) -> None:
+        """转入受理: from the acceptance letter until the funds are posted."""
+        self._check_can_transfer()
+        self._transfer_in_opened(transfer_no=transfer_no, from_region_code=from_region_code)
+
+    @event("TransferInOpened")
+    def _transfer_in_opened(self, transfer_no: str, from_region_code: str) -> None:
+        self.transfer_in_transit = transfer_no
+
+    def close_transfer_in(self, transfer_no: str, outcome: str) -> None:
+        if self.transfer_in_transit != transfer_no:
+            raise Conflict("transfer_not_in_transit", f"transfer {transfer_no} is not the "
+                           "person's transfer under way", field="transfer_no")
+        self._transfer_in_closed(transfer_no=transfer_no, outcome=outcome)
+
+    @event("TransferInClosed")
+    def _transfer_in_closed(self, transfer_no: str, outcome: str) -> None:
+        self.transfer_in_transit = None
+
+    def transfer_out(self, transfer_no: str, to_region_code: str, remitted_on: str) -> None:
+        """转出: the pension relationship and its money leave for another region. The person
+        must have stopped contributing here (停保) first."""
+        self._check_can_transfer()
+        if self.current_employer is not None:
+            raise Conflict("person_still_employed", f"still employed by "
+                           f"{self.current_employer}: end the employment (停保) first; the "
+                           "relationship moves when contributions here have stopped",
+                           field="id_number")
+        self._transferred_out(transfer_no=transfer_no, to_region_code=to_region_code,
+                              remitted_on=remitted_on)
+
+    @event("PensionTransferredOut")
+    def _transferred_out(self, transfer_no: str, to_region_code: str, remitted_on: str) -> None:
+        self.transferred_out_on = remitted_on

@@ -37,6 +37,7 @@ from domain.annual_report import (
     IncomeRow,
     MilestoneRow,
     ParticipationGroup,
+    TransferRow,
     build_annual_report,
 )
 from domain.annual_targets import YEAR_MAX, YEAR_MIN
@@ -56,20 +57,29 @@ from projections.fund_income import EMPLOYERS as EMPLOYER_TYPES_TABLE
 from projections.fund_income import TABLE as INCOME_TABLE
 from projections.fund_movements import CONTRIBUTION, REVERSAL, ledger_day
 from projections.fund_movements import TABLE as MOVEMENTS_TABLE
-from projections.participation_years import DIED, LINKED, MILESTONES, MONTH_COLUMNS, RETIRED
+from projections.participation_years import (
+    DIED,
+    LINKED,
+    MILESTONES,
+    MONTH_COLUMNS,
+    RETIRED,
+    TRANSFERRED_IN,
+    TRANSFERRED_OUT,
+)
 from projections.participation_years import TABLE as YEARS_TABLE
 from projections.pension_adjustments import ADJUSTMENTS as ADJUSTMENTS_TABLE
 from projections.pension_payments import DEATHS as DEATHS_TABLE
 from projections.pension_payments import ENTITLEMENTS as ENTITLEMENTS_TABLE
 from projections.pension_payments import PAYMENTS as PAYMENTS_TABLE
 from projections.registry import all_projections
+from projections.transfers import TABLE as TRANSFERS_TABLE
 
 Query = Callable[..., list[tuple[Any, ...]]]
 
 # The read models the report reads: it is as known at the least position among them.
 READ_MODELS = ("participation_years", "fund_income", "fund_movements", "account_days",
                "backpayments", "cases", "pension_payments", "pension_adjustments",
-               "pension_certifications")
+               "pension_certifications", "pension_transfers")
 # A report as known at an earlier position replays the log up to it (measured ~19,000 positions
 # a second on PostgreSQL, 2 cores): the API does it for positions up to this (under a minute),
 # the command line for any.
@@ -177,6 +187,15 @@ def _rows(query: Query, year: int) -> dict[str, Any]:
                       " FROM cases WHERE opened_on >= ? AND opened_on <= ?", (first, last))],
         **_expenditure(query, year),
         **_certification(query),
+        "transfers": [TransferRow(str(direction), str(status), str(person), str(code),
+                                  str(name), str(opened), due, completed, int(months or 0),
+                                  int(account or 0), int(pooled or 0))
+                      for direction, status, person, code, name, opened, due, completed, months,
+                      account, pooled in query(
+                          "SELECT direction, status, person_id, other_region_code,"
+                          " other_region_name, opened_on, due_on, completed_on,"
+                          f" contribution_months, account_fen, pooled_fen FROM {TRANSFERS_TABLE}"
+                          " WHERE opened_on <= ?", (last,))],
     }
 
 
@@ -237,13 +256,18 @@ def participation_groups(query: Query, year: int) -> list[ParticipationGroup]:
     flag_columns = [f"COALESCE(py.{p}{i}, 0)" for i in range(len(MONTH_COLUMNS))
                     for p in ("y", "b")]
     milestone = "MAX(CASE WHEN kind = ? THEN 1 ELSE 0 END)"
+    last_day = "MAX(CASE WHEN kind = ? THEN day ELSE '' END)"
     selected = [f"COALESCE(e.employer_type, '{UNKNOWN}')", *flag_columns,
-                "COALESCE(ms.retired, 0)", "COALESCE(ms.died, 0)", "COALESCE(ms.linked, 0)"]
+                "COALESCE(ms.retired, 0)", "COALESCE(ms.died, 0)", "COALESCE(ms.linked, 0)",
+                # the pension relationship is elsewhere: its last transfer was out
+                "CASE WHEN COALESCE(ms.last_out, '') > COALESCE(ms.last_in, '') THEN 1 ELSE 0"
+                " END"]
     sql = (
         f"WITH py AS (SELECT person_id, MAX(year) AS last_year, {', '.join(flags)}"
         f" FROM {YEARS_TABLE} WHERE year <= {year} GROUP BY person_id),"
         f" ms AS (SELECT person_id, {milestone} AS retired, {milestone} AS died,"
-        f" {milestone} AS linked FROM {MILESTONES} WHERE day <= ? GROUP BY person_id),"
+        f" {milestone} AS linked, {last_day} AS last_out, {last_day} AS last_in"
+        f" FROM {MILESTONES} WHERE day <= ? GROUP BY person_id),"
         " persons AS (SELECT person_id FROM py UNION SELECT person_id FROM ms)"
         f" SELECT {', '.join(selected)}, COUNT(*) FROM persons p"
         " LEFT JOIN py ON py.person_id = p.person_id"
@@ -253,14 +277,15 @@ def participation_groups(query: Query, year: int) -> list[ParticipationGroup]:
         f" GROUP BY {', '.join(str(n) for n in range(1, len(selected) + 1))}"
     )
     groups = []
-    for row in query(sql, (RETIRED, DIED, LINKED, end)):
-        employer_type, *flag_values, retired, died, linked, persons = row
+    for row in query(sql, (RETIRED, DIED, LINKED, TRANSFERRED_OUT, TRANSFERRED_IN, end)):
+        employer_type, *flag_values, retired, died, linked, moved_out, persons = row
         in_year = frozenset(ins for i, ins in enumerate(EMPLOYEE_INSURANCES)
                             if flag_values[2 * i])
         before = frozenset(ins for i, ins in enumerate(EMPLOYEE_INSURANCES)
                            if flag_values[2 * i + 1])
         groups.append(ParticipationGroup(str(employer_type), in_year, before, bool(retired),
-                                         bool(died), bool(linked), int(persons)))
+                                         bool(died), bool(linked), int(persons),
+                                         transferred_out=bool(moved_out)))
     return groups
 
 

@@ -64,6 +64,29 @@ def _link_to_residents(c: Container, p: dict[str, Any], actor: str, case: str
     return link_to_residents_scheme(c, p["id_number"], p["linked_on"])
 
 
+def _transfer_out(c: Container, p: dict[str, Any], actor: str, case: str) -> CommandResult:
+    from infra.transfer_service import transfer_out
+
+    return transfer_out(c, p["id_number"], p["transfer_no"], p["to_region_code"],
+                        p["to_region_name"], p["letter_received_on"], p.get("remitted_on"))
+
+
+def _accept_transfer_in(c: Container, p: dict[str, Any], actor: str, case: str
+                        ) -> CommandResult:
+    from infra.transfer_service import accept_transfer_in
+
+    return accept_transfer_in(c, p["id_number"], p["from_region_code"], p["from_region_name"],
+                              p["applied_on"], p.get("accepted_on"))
+
+
+def _post_transfer_in(c: Container, p: dict[str, Any], actor: str, case: str) -> CommandResult:
+    from infra.transfer_service import post_transfer_in
+
+    return post_transfer_in(c, p["id_number"], p["transfer_no"], p["funds_received_on"],
+                            p["months"], p["account_fen"], p["pooled_fen"],
+                            p["remittance_reference"], p.get("posted_on"))
+
+
 EFFECTS: dict[str, Effect] = {
     "register_employer": Effect(
         {"credit_code": str, "name": str, "employer_type": str, "risk_class": int},
@@ -106,6 +129,16 @@ EFFECTS: dict[str, Effect] = {
         "id_number"),
     "link_to_residents_scheme": Effect(
         {"id_number": str, "linked_on": str}, {}, _link_to_residents, "id_number"),
+    "transfer_pension_out": Effect(
+        {"id_number": str, "transfer_no": str, "to_region_code": str, "to_region_name": str,
+         "letter_received_on": str}, {"remitted_on": str}, _transfer_out, "id_number"),
+    "accept_pension_transfer_in": Effect(
+        {"id_number": str, "from_region_code": str, "from_region_name": str,
+         "applied_on": str}, {"accepted_on": str}, _accept_transfer_in, "id_number"),
+    "post_pension_transfer_in": Effect(
+        {"id_number": str, "transfer_no": str, "funds_received_on": str, "months": list,
+         "account_fen": int, "pooled_fen": int, "remittance_reference": str},
+        {"posted_on": str}, _post_transfer_in, "id_number"),
     "change_person_name": Effect(
         {"id_number": str, "name": str}, {},
         lambda c, p, a, k: c.ledger.change_person_name(p["id_number"], p["name"]), "id_number"),

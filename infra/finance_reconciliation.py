@@ -47,6 +47,7 @@ ROW_HEADERS: dict[str, str] = {
     "ledger_contribution_fen": "其中:入账(分)",
     "ledger_reversal_fen": "其中:红冲(分)",
     "ledger_suspense_fen": "其中:暂收(分)",
+    "ledger_transfer_in_fen": "其中:转移收入(分)",
     "ledger_payments_fen": "账上支出(分)",
     "receipts_difference_fen": "收入差额(分)",
     "payments_difference_fen": "支出差额(分)",

@@ -21,12 +21,16 @@ from domain.pension import (
 )
 from domain.policy import PENSION
 from domain.scheme_link import RESIDENTS_PENSION, SchemeLink, check_link, link_journal
+from domain.transfer import months_after_transfers
 from infra.bootstrap import Container
 from infra.ledger_service import CommandResult, Decision, parse_day
 
 
 def pension_months(c: Container, person_id: str) -> dict[str, int]:
-    """Period → pension base of each month on record as posted (reversals undone)."""
+    """Period → pension base of each month that counts here: as posted (reversals undone),
+    less the months transferred out, plus those transferred in (domain/transfer.py)."""
+    from infra.transfer_service import transfer_moves
+
     months: dict[str, int] = {}
     for period, kind, lines in c.views.query(
             "SELECT period, kind, lines FROM contribution_history WHERE person_id = ?"
@@ -36,7 +40,7 @@ def pension_months(c: Container, person_id: str) -> dict[str, int]:
             months.pop(period, None)
         elif pension:
             months[period] = int(pension[0][1])
-    return months
+    return months_after_transfers(months, transfer_moves(c, person_id))
 
 
 def award_pension(c: Container, id_number: str, retirement_date: str, deemed_months: int = 0,

@@ -40,6 +40,7 @@ from domain.registration import Employer, Person
 from domain.scheme_link import SchemeLink
 from domain.staff import StaffUser, TokenIndex
 from domain.suspense import SuspenseItem
+from domain.transfer import PensionTransferIn, PensionTransferOut
 from infra.catch_up_lock import CatchUpLock
 from infra.store import PG_EVENTS_TABLE, Store
 from infra.views_db import ViewsDb
@@ -54,7 +55,7 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
     Entitlement, SchemeLink, Digest, AccessRecord, Alert, PensionPayment, Certification,
-    PensionAdjustment)
+    PensionAdjustment, PensionTransferIn, PensionTransferOut)
 POLL_INTERVAL_SECONDS = 0.1
 FOLLOW_COALESCE_SECONDS = 0.025
 WAIT_TIMEOUT_SECONDS_MAX = 30.0

@@ -28,6 +28,10 @@ KINDS = {
     "BackPayment.Collected": "backpay",
     # The employee account moved whole to the residents' scheme (城乡衔接), on the link's day.
     "SchemeLink.Linked": "transfer",
+    # A pension transfer between pooling regions (domain/transfer.py): the account part, on
+    # the day remitted or posted.
+    "PensionTransferOut.Remitted": "transfer",
+    "PensionTransferIn.Posted": "transfer",
     # The account part of a monthly pension (个人账户养老金), drawn in the month paid for.
     "PensionPayment.Paid": "pension_payment",
     # Arrears of a pension adjustment come from the pooled fund only (read for coverage).
@@ -75,7 +79,8 @@ class PersonalAccounts(Projection):
                         if kind == "interest":
                             period, effective = "", f"{e['year']}-12-31"
                         elif kind == "transfer":
-                            effective = e["linked_on"]
+                            effective = (e.get("linked_on") or e.get("remitted_on")
+                                         or e["posted_on"])
                             period = effective[:7]
                         else:
                             period = e["period"]

@@ -13,6 +13,8 @@ The rule (the README repeats it). Receipts (收入), by kind:
 - `reversal`: a 红冲 (`ContributionMonth.Reversed`): the same, hence negative (红字). A reversal
   undoes a receipt on the receipt side; it is not a payment. A month reversed and not posted
   again shows as a difference: money in the special account that is on nobody's books;
+- `transfer_in`: the funds of a pension transfer from another region, posted
+  (`PensionTransferIn.Posted`): its whole amount under 110 (account and pooled parts);
 - `suspense`: collected money held in suspense (`SuspenseItem.Held`) reached the special
   account too: its amount under the insurance of its tax line. Money assigned out of suspense
   into a month (a posting whose journal debits `suspense`) is a `contribution` and the same
@@ -21,7 +23,9 @@ Payments (支出), by kind:
 - `refund`: a suspense item refunded through the tax bureau (`SuspenseItem.Refunded`);
 - `benefit`: a monthly pension paid (`PensionPayment.Paid`): its whole amount under 110, the
   part drawn from the personal account included (it leaves the fund's books as well); and the
-  arrears (补发) paid with a pension adjustment (`PensionAdjustment.Adjusted`, `arrears_fen`).
+  arrears (补发) paid with a pension adjustment (`PensionAdjustment.Adjusted`, `arrears_fen`);
+- `transfer_out`: the funds of a pension transfer remitted to another region
+  (`PensionTransferOut.Remitted`): its whole amount under 110.
 Not cash, not here: interest (`InterestYear.Credited` moves money between the pooled fund and
 the personal accounts inside the books).
 
@@ -52,8 +56,10 @@ REVERSAL = "reversal"
 SUSPENSE = "suspense"
 REFUND = "refund"
 BENEFIT = "benefit"
-RECEIPT_KINDS = (CONTRIBUTION, REVERSAL, SUSPENSE)
-PAYMENT_KINDS = (REFUND, BENEFIT)
+TRANSFER_IN = "transfer_in"
+TRANSFER_OUT = "transfer_out"
+RECEIPT_KINDS = (CONTRIBUTION, REVERSAL, SUSPENSE, TRANSFER_IN)
+PAYMENT_KINDS = (REFUND, BENEFIT, TRANSFER_OUT)
 
 MONTH_EVENTS = ("ContributionMonth.Posted", "ContributionMonth.Reposted",
                 "ContributionMonth.Supplemented", "ContributionMonth.Reversed",
@@ -63,6 +69,8 @@ HELD = "SuspenseItem.Held"
 REFUNDED = "SuspenseItem.Refunded"
 PENSION_PAID = "PensionPayment.Paid"
 PENSION_ARREARS = "PensionAdjustment.Adjusted"  # its arrears (补发): a benefit paid too
+TRANSFER_POSTED = "PensionTransferIn.Posted"
+TRANSFER_REMITTED = "PensionTransferOut.Remitted"
 CLEARING_ACCOUNT = "clearing:tax"
 SUSPENSE_ACCOUNT = "suspense"
 UNKNOWN_INSURANCE = ""
@@ -117,7 +125,8 @@ class FundMovements(Projection):
     # moves money between personal accounts, for a receipt of 110 negative and 170 positive)
     version = 2
     tables = (TABLE, SUSPENSE_INSURANCES)
-    event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID, PENSION_ARREARS)
+    event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID, PENSION_ARREARS,
+                   TRANSFER_POSTED, TRANSFER_REMITTED)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -155,6 +164,10 @@ class FundMovements(Projection):
                 add(day, insurance, REFUND, -_suspense_fen(e["journal"]), record.position)
             elif record.type_name == PENSION_PAID:
                 add(day, PENSION, BENEFIT, int(e["total_fen"]), record.position)
+            elif record.type_name == TRANSFER_POSTED:
+                add(day, PENSION, TRANSFER_IN, int(e["total_fen"]), record.position)
+            elif record.type_name == TRANSFER_REMITTED:
+                add(day, PENSION, TRANSFER_OUT, int(e["total_fen"]), record.position)
             elif record.type_name == PENSION_ARREARS:
                 if e["arrears_fen"]:
                     add(day, PENSION, BENEFIT, int(e["arrears_fen"]), record.position)

@@ -25,6 +25,8 @@ JOURNAL_EVENT_TYPES = (
     "SuspenseItem.Refunded",
     "PensionPayment.Paid",
     "PensionAdjustment.Adjusted",
+    "PensionTransferIn.Posted",
+    "PensionTransferOut.Remitted",
 )
 
 

@@ -2,7 +2,8 @@
 and calendar year of the contribution period (费款所属期), the months posted net of reversals
 (红冲) for each employee insurance, with the latest period posted that year and its employer;
 and the dated milestones after which a person no longer contributes — retirement (退休), death,
-the link to the residents' scheme (城乡衔接) — with the pension awards (养老金核定).
+the link to the residents' scheme (城乡衔接), a transfer of the pension relationship to another
+region (and back) — with the pension awards (养老金核定).
 
 Why a read model of its own: which insurances a month covers is inside the lines of
 `contribution_history` (JSON), and telling the interrupted (中断缴费: insured in an earlier year,
@@ -42,11 +43,17 @@ RETIRED = "retired"
 DIED = "died"
 LINKED = "linked_to_residents"  # amount: the pension account balance moved
 PENSION_AWARDED = "pension_awarded"  # amount: the monthly pension awarded
+# A pension transfer between regions (domain/transfer.py), amount: the funds moved. The
+# pension relationship is elsewhere from a transfer out until a later transfer in.
+TRANSFERRED_OUT = "transferred_out"
+TRANSFERRED_IN = "transferred_in"
 MILESTONE_EVENTS = {
     "Person.Retired": RETIRED,
     "Person.DeathRecorded": DIED,
     "SchemeLink.Linked": LINKED,
     "Entitlement.Awarded": PENSION_AWARDED,
+    "PensionTransferOut.Remitted": TRANSFERRED_OUT,
+    "PensionTransferIn.Posted": TRANSFERRED_IN,
 }
 
 
@@ -58,6 +65,10 @@ def _milestone(record: EventRecord, kind: str) -> tuple[Any, ...]:
         person, day, amount = str(UUID(hex=record.originator_id)), e["date_of_death"], 0
     elif kind == LINKED:
         person, day, amount = e["person_id"], e["linked_on"], int(e["account_balance_fen"])
+    elif kind == TRANSFERRED_OUT:
+        person, day, amount = e["person_id"], e["remitted_on"], int(e["total_fen"])
+    elif kind == TRANSFERRED_IN:
+        person, day, amount = e["person_id"], e["posted_on"], int(e["total_fen"])
     else:
         person, day, amount = e["person_id"], e["retirement_date"], int(e["monthly_fen"])
     return (str(person), kind, str(day), amount, record.position)

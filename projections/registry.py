@@ -25,6 +25,7 @@ from projections.pension_payments import PensionPayments
 from projections.person_bases import PersonBases
 from projections.person_facts import PersonFacts
 from projections.suspense_items import SuspenseItems
+from projections.transfers import PensionTransfers
 
 
 def all_projections() -> list[Projection]:
@@ -34,4 +35,4 @@ def all_projections() -> list[Projection]:
             BackPayments(), Cases(), Digests(), AccountDays(), AccessLog(),
             PersonFacts(), Alerts(), ParticipationYears(), FundIncome(), PensionPayments(),
             PensionCertifications(),
-            PensionAdjustments()]
+            PensionAdjustments(), PensionTransfers()]

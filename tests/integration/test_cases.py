@@ -124,7 +124,7 @@ def test_refusals_at_the_counter(container: Container, cases: CaseService) -> No
     cases.change_authorisation("teller9", ["base_declaration"], [], "admin", "request 2")
     refused("item_not_authorised", cases.open, "person_registration", payload,
             Actor("teller9", ["teller"]))
-    refused("item_not_available", cases.open, "transfer_out", {}, TELLER)
+    refused("item_not_available", cases.open, "benefit_adjustment", {}, TELLER)
     refused("item_unknown", cases.open, "no_such_item", {}, TELLER)
     refused("payload_field_missing", cases.open, "person_registration",
             {"person_registration": {"id_number": number}}, TELLER)

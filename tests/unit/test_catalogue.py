@@ -16,6 +16,7 @@ from infra.catalogue_loader import _document, default_catalogue
 catalogue = default_catalogue()
 HIGH_RISK = ("employer_registration", "over_age_enrolment", "backpay_assessment",
              "personal_account_change", "historical_data_entry", "transfer_out", "transfer_in",
+             "transfer_in_posting",
              "benefit_adjustment", "retirement_approval")
 
 
