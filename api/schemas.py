@@ -212,6 +212,9 @@ class InterestRun(BaseModel):
     rate: str = Field(description="The year's notional rate (记账利率), a decimal string.")
     credited: int = Field(description="Persons credited by this run.")
     skipped: int = Field(description="Persons whose year was credited before.")
+    moved_away: int = Field(0, description=(
+        "Accounts that left in the year (transfer out 转出, link to the residents' scheme "
+        "城乡衔接): the year's interest is credited where they went, none here."))
     interest_fen: int
     position: int
 

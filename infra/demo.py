@@ -12,10 +12,13 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from domain.identity import USCC_CHARSET, id_number_check_char, uscc_check_char
+from domain.money import apply_rate
 from domain.periods import Period
 from domain.registration import Employer, Person
+from domain.transfer import expand_segments, month_segments, pooled_part_fen
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.interest_service import credit_interest
@@ -25,6 +28,15 @@ SAVE_BATCH_AGGREGATES = 1000
 PERSONS_PER_EMPLOYER = 20
 FIRST_PERIOD = Period(2023, 1)
 REVERSAL_SHARE = 0.002  # of person-months: reversed (红冲) and re-posted with a corrected base
+TRANSFER_IN_SHARE = 0.001  # of persons: pension relationships moved here from other provinces
+TRANSFERS_IN_MIN = 3  # the last accepted one is left waiting for its funds (在途, overdue)
+DEMO_ACCOUNT_SHARE = Decimal("0.0896")  # 8% of the bases × 1.12 interest, a plausible balance
+TRANSFERS_OUT = 2  # moved to other provinces in January of the year after the last
+# Other provinces' agencies (a move inside Guangdong would move no money, DOMAIN.md §5.1).
+OTHER_REGIONS = (("330106", "杭州市西湖区社会保险事业管理中心"),
+                 ("110101", "北京市东城区社会保险基金管理中心"),
+                 ("510104", "成都市锦江区社会保险事业管理局"),
+                 ("420106", "武汉市武昌区社会保险管理处"))
 
 SURNAMES = "陈李黄伍梁张刘林王余甄谭雷关朱邝马何赵周吴郑冯蔡许邓曾彭苏卢蒋叶"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华志红玉兰建国海燕婷晓东文斌"
@@ -195,6 +207,8 @@ def load_demo(c: Container, persons: int, months: int = 24, seed: int = 20231,
     report("reversals", reversals, reversals)
 
     c.runner.catch_up(progress=lambda pos, head: report("projections", pos, head))
+    moved_in = _transfers_in(c, plan, years[-1], rng)
+    report("transfers in", len(moved_in), len(moved_in))
     interest = []
     for year in years:
         if period_complete(year, year_periods) and year in c.policy.interest_rates:
@@ -202,10 +216,61 @@ def load_demo(c: Container, persons: int, months: int = 24, seed: int = 20231,
             interest.append({"year": year, "credited": run.credited,
                              "interest_fen": run.interest_fen})
             report(f"interest {year}", 1, 1)
+    moved_out = _transfers_out(c, plan, years[-1] + 1, rng, exclude=set(moved_in))
+    report("transfers out", len(moved_out), len(moved_out))
     c.runner.catch_up()
     return {"employers": total_employers, "persons": persons,
             "person_months": posted.summary(), "reversals": reversals, "interest": interest,
+            "transfers_in": len(moved_in), "transfers_out": len(moved_out),
             "position": c.store.max_position()}
+
+
+def _transfers_in(c: Container, plan: DemoPlan, year: int, rng: random.Random) -> list[str]:
+    """Persons born by 1990 whose relationship moved here in `year` with 2016-2022 from
+    another province (accepted in March, funds posted in April); the last one accepted in
+    December and still waiting at the year's end."""
+    from infra.transfer_service import accept_transfer_in, post_transfer_in
+
+    older = [p for p in plan.people if str(p["id_number"])[6:10] <= "1990"]
+    count = min(len(older), max(TRANSFERS_IN_MIN, int(len(plan.people) * TRANSFER_IN_SHARE)))
+    chosen = rng.sample(older, count)
+    for i, p in enumerate(chosen):
+        number = str(p["id_number"])
+        code, name = OTHER_REGIONS[i % len(OTHER_REGIONS)]
+        waiting = i == count - 1
+        accepted = accept_transfer_in(
+            c, number, code, name, applied_on=f"{year}-{12 if waiting else 3:02d}-02",
+            accepted_on=f"{year}-{12 if waiting else 3:02d}-09").result
+        if waiting:
+            continue
+        wages = p["wages_fen"]
+        assert isinstance(wages, list)
+        base_fen = c.policy.clamp_base(2019, apply_rate(int(wages[0]), Decimal("0.8")))
+        months = expand_segments([["2016-01", "2022-12", base_fen]])
+        # 8% a month, and about 12% more for the interest of the years since
+        account_fen = apply_rate(sum(months.values()), DEMO_ACCOUNT_SHARE)
+        post_transfer_in(c, number, str(accepted["transfer_no"]), f"{year}-04-01",
+                         month_segments(months), account_fen, pooled_part_fen(months),
+                         f"HK{year}{i:05d}", posted_on=f"{year}-04-08")
+    return [str(p["id_number"]) for p in chosen]
+
+
+def _transfers_out(c: Container, plan: DemoPlan, year: int, rng: random.Random,
+                   exclude: set[str]) -> list[str]:
+    """Persons who stopped contributing here at the end of the previous year and whose
+    relationship moved to another province in January of `year`."""
+    from infra.transfer_service import transfer_out
+
+    candidates = [p for p in plan.people if str(p["id_number"]) not in exclude]
+    chosen = rng.sample(candidates, min(TRANSFERS_OUT, len(candidates)))
+    for i, p in enumerate(chosen):
+        number = str(p["id_number"])
+        employer = plan.employers[int(str(p["employer"]))]
+        c.ledger.end_employment(number, str(employer["credit_code"]), f"{year - 1}-12-31")
+        code, name = OTHER_REGIONS[(i + 1) % len(OTHER_REGIONS)]
+        transfer_out(c, number, f"ZR{code}{year}01{i:04d}", code, name, f"{year}-01-06",
+                     f"{year}-01-20")
+    return [str(p["id_number"]) for p in chosen]
 
 
 def period_complete(year: int, year_periods: list[Period]) -> bool:

@@ -26,6 +26,7 @@ class InterestRun:
     rate: str
     credited: int = 0
     skipped: int = 0
+    moved_away: int = 0  # accounts transferred out or linked in the year: no interest here
     interest_fen: int = 0
     position: int = 0
 
@@ -69,6 +70,11 @@ def credit_interest(store: Store, policy: PolicyTables, runner: ProjectionRunner
             person_id, opening = str(row[0]), int(row[1])
             credits = tuple(int(v) for v in row[2:14])
             if opening == 0 and not any(credits):
+                continue
+            if int(row[14]) and opening + sum(credits) == 0:
+                # The account moved away in the year (transfer out, link): the year's interest
+                # is credited where it went (DOMAIN.md §5.1, 劳办发〔1997〕116号), none here.
+                run.moved_away += 1
                 continue
             result = compute_year_interest(year, rate, opening, credits)
             pending.append((person_id, InterestYear.credit(person_id, result, inputs_position)))

@@ -141,8 +141,10 @@ class Queries:
 
     @contextmanager
     def interest_inputs(self, year: int) -> Iterator[Iterator[tuple[Any, ...]]]:
-        """Per person: the pension account balance at the end of year-1 and the credits of each
-        month of `year` (contributions and reversals by the period they belong to)."""
+        """Per person: the pension account balance at the end of year-1, the credits of each
+        month of `year` (contributions and reversals by the period they belong to), and how
+        many times the account moved away in `year` (a transfer out or the link to the
+        residents' scheme)."""
         months = ",".join(
             f" SUM(CASE WHEN kind <> 'interest' AND period = '{year}-{m:02d}'"
             f" THEN amount_fen ELSE 0 END)"
@@ -150,7 +152,9 @@ class Queries:
         )
         sql = (
             f"SELECT person_id, SUM(CASE WHEN effective_date < '{year}-01-01'"
-            f" THEN amount_fen ELSE 0 END), {months}"
+            f" THEN amount_fen ELSE 0 END), {months},"
+            f" SUM(CASE WHEN kind = 'transfer' AND amount_fen < 0 AND effective_date >="
+            f" '{year}-01-01' THEN 1 ELSE 0 END)"
             " FROM person_account_entries WHERE insurance = ? AND effective_date <= ?"
             " GROUP BY person_id ORDER BY person_id"
         )

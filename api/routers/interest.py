@@ -26,7 +26,8 @@ def credit_year(year: Annotated[int, Path(description="Calendar year to credit."
                           container.queries, year)
     return CommandResponse[InterestRun](
         result=InterestRun(year=run.year, rate=run.rate, credited=run.credited,
-                           skipped=run.skipped, interest_fen=run.interest_fen,
+                           skipped=run.skipped, moved_away=run.moved_away,
+                           interest_fen=run.interest_fen,
                            position=run.position),
         position=run.position, replayed=False,
     )

@@ -196,3 +196,22 @@ def test_a_transfer_in_is_accepted_then_posted_through_level_1_cases(
     [(fen,)] = container.views.query(
         "SELECT SUM(amount_fen) FROM fund_movements WHERE kind = 'transfer_in'")
     assert int(fen) == 28_513_050
+
+
+def test_an_account_transferred_out_in_a_year_earns_no_interest_here_for_it(
+        container: Container) -> None:
+    from infra.interest_service import credit_interest
+
+    region = seed_region(container, persons=2, year=2024)
+    post_months(container, region.employer_code, region.id_numbers, MONTHS_2024)
+    leaving = region.id_numbers[0]
+    container.ledger.end_employment(leaving, region.employer_code, "2024-12-31")
+    transfer_out(container, leaving, "ZR330106A0003", OTHER, OTHER_NAME, "2024-12-02",
+                 "2024-12-16")
+    run = credit_interest(container.store, container.policy, container.runner,
+                          container.queries, 2024)
+    assert (run.credited, run.moved_away) == (1, 1)
+    container.runner.catch_up()
+    assert container.queries.account_balance(region.person_ids[0])["balance_fen"] == 0
+    # the next year may be credited: the account that left has nothing outstanding
+    assert container.queries.accounts_without_interest(2024) == 0
