@@ -3,6 +3,8 @@ worked example: 175 months at 5,000 / 7,000 / 9,000 yuan → pooled part 145,800
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,5 +106,22 @@ def test_segments_are_a_lossless_compression_of_months(months: dict[str, int]) -
     segments = month_segments(months)
     assert expand_segments(segments) == months
     # runs are maximal: two neighbouring rows never continue each other at one base
-    for (_, last, base), (first, _, next_base) in zip(segments, segments[1:], strict=False):
-        assert not (base == next_base and expand_segments([[last, first, 1]]).__len__() == 2)
+    for (_, last, base), (first, _, next_base) in pairwise(segments):
+        assert not (base == next_base and len(expand_segments([[last, first, 1]])) == 2)
+
+
+@given(st.lists(st.tuples(st.sampled_from((IN, OUT)), st.integers(0, 10**9),
+                          st.integers(0, 10**9)), max_size=20))
+def test_money_is_conserved_across_any_transfers(moves: list[tuple[str, int, int]]) -> None:
+    """Whatever moves in and out, debits equal credits and the other region's account holds
+    exactly the net flow (debit = received from it, credit = sent to it)."""
+    debit = credit = region_net = 0
+    for direction, account_fen, pooled_fen in moves:
+        make = in_journal if direction == IN else out_journal
+        for account, d, c in make("p1", "330106", account_fen, pooled_fen):
+            debit += d  # type: ignore[operator]
+            credit += c  # type: ignore[operator]
+            if account == "region:330106":
+                region_net += d - c  # type: ignore[operator]
+    assert debit == credit
+    assert region_net == sum((a + p) * (1 if d == IN else -1) for d, a, p in moves)
