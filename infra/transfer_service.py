@@ -10,7 +10,8 @@ transfer_in accepts, transfer_in_posting posts the funds, transfer_out remits).
   cleared first), or the pooled part is not 12% of the listed bases.
 - `transfer_out`: the new region's letter arrived; the months on record here, the account
   balance and the pooled part are computed from the read models (caught up first) and
-  remitted in one event. The person must have stopped contributing here."""
+  remitted in one event. The person must have stopped contributing here, with no
+  back-payment assessed and not collected."""
 
 from __future__ import annotations
 
@@ -191,6 +192,14 @@ def transfer_out(c: Container, id_number: str, transfer_no: str, to_region_code:
                            "already", field="transfer_no")
         person.transfer_out(number, region, remitted)
         c.runner.catch_up()
+        open_backpay = c.views.query(
+            "SELECT first_period, last_period FROM backpayments WHERE person_id = ?"
+            " AND status = 'assessed'", (person_id,))
+        if open_backpay:
+            first, last = open_backpay[0]
+            raise Conflict("backpay_open", f"a back-payment of {first}…{last} is assessed and "
+                           "not collected: collect or cancel it first (uncleared data do not "
+                           "move, DOMAIN.md §12)", field="id_number")
         months = pension_months(c, person_id)
         if not months:
             raise Conflict("nothing_to_transfer", "no pension month is on record here for "

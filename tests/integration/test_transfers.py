@@ -215,3 +215,23 @@ def test_an_account_transferred_out_in_a_year_earns_no_interest_here_for_it(
     assert container.queries.account_balance(region.person_ids[0])["balance_fen"] == 0
     # the next year may be credited: the account that left has nothing outstanding
     assert container.queries.accounts_without_interest(2024) == 0
+
+
+def test_a_back_payment_assessed_and_not_collected_blocks_a_transfer_out(
+        container: Container) -> None:
+    from infra.backpay_service import assess_backpay, cancel_backpay
+
+    region = seed_region(container, persons=1, year=2024)
+    number, code = region.id_numbers[0], region.employer_code
+    post_months(container, code, region.id_numbers, MONTHS_2024[:11])
+    container.ledger.end_employment(number, code, "2024-12-31")
+    assessed = assess_backpay(container, number, code, "2024-12", "2024-12", "2025-02-28",
+                              "December payroll found", "clerk1").result
+    head = container.store.max_position()
+    refused("backpay_open", transfer_out, container, number, "ZR330106A0004", OTHER,
+            OTHER_NAME, "2025-01-06", "2025-01-20")
+    assert container.store.max_position() == head  # nothing written
+    cancel_backpay(container, str(assessed["backpay_id"]), "paid in the new region", "clerk1")
+    done = transfer_out(container, number, "ZR330106A0004", OTHER, OTHER_NAME, "2025-01-06",
+                        "2025-01-20").result
+    assert (done["contribution_months"], done["pooled_fen"]) == (11, 1_320_000)
