@@ -253,9 +253,10 @@ class PensionTransferIn(Aggregate):
                                         pooled_fen))
 
     @event("Posted")
-    def _posted(self, person_id: str, from_region_code: str, funds_received_on: str, posted_on: str, months: list[list[Any]],
-                contribution_months: int, account_fen: int, pooled_fen: int, total_fen: int,
-                remittance_reference: str, journal: list[list[Any]]) -> None:
+    def _posted(self, person_id: str, from_region_code: str, funds_received_on: str,
+                posted_on: str, months: list[list[Any]], contribution_months: int,
+                account_fen: int, pooled_fen: int, total_fen: int, remittance_reference: str,
+                journal: list[list[Any]]) -> None:
         self.status = POSTED
 
 

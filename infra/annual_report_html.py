@@ -18,6 +18,10 @@ from infra.svg_chart import Series, bar_chart, line_chart
 
 TEMPLATE = "annual_report.html.j2"
 MONTH_LABELS_ZH = tuple(f"{m}月" for m in range(1, 13))
+# The transfers chart shows the regions with the most money moved; the rest are one bar pair
+# (a year may see transfers with hundreds of regions; the table lists every one).
+TRANSFER_REGIONS_CHARTED_MAX = 10
+OTHER_REGIONS_ZH = "其他地区"
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +68,9 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
                                           for m in monthly)),
                  Series("按所属期", tuple(labels.wan_yuan(m["expenditure_for_periods_fen"][code])
                                           for m in monthly))], "万元")
+    transfers = transfer_chart(report)
+    if transfers is not None:
+        found["transfers"] = transfers
     targets = report["targets"]["items"]
     if targets:
         found["targets"] = bar_chart(
@@ -72,6 +79,28 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
             "%", reference=(100, "100%"))
     # svg_chart escapes every text it draws: the markup is safe to insert as it is.
     return {name: Markup(svg) for name, svg in found.items()}
+
+
+def transfer_chart(report: dict[str, Any]) -> str | None:
+    """Cross-region transfers in and out (万元) per other region, the regions with the most
+    money moved first; None when nothing moved in the year."""
+    regions = sorted(report["transfers"]["cross_region"]["by_region"],
+                     key=lambda r: (-(r["in_fen"] + r["out_fen"]), r["region_code"]))
+    if not regions:
+        return None
+    shown = regions[:TRANSFER_REGIONS_CHARTED_MAX]
+    names = [labels.region_label(r["region_code"], r["name_zh"]) for r in shown]
+    in_fen = [r["in_fen"] for r in shown]
+    out_fen = [r["out_fen"] for r in shown]
+    rest = regions[TRANSFER_REGIONS_CHARTED_MAX:]
+    if rest:
+        names.append(f"{OTHER_REGIONS_ZH}（{len(rest)}个）")
+        in_fen.append(sum(r["in_fen"] for r in rest))
+        out_fen.append(sum(r["out_fen"] for r in rest))
+    return bar_chart(
+        f"{report['year']}年跨统筹区转移接续金额（按地区）", names,
+        [Series("转入", tuple(labels.wan_yuan(f) for f in in_fen)),
+         Series("转出", tuple(labels.wan_yuan(f) for f in out_fen))], "万元")
 
 
 def _target_label(target: dict[str, Any]) -> str:

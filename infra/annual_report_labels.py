@@ -14,6 +14,10 @@ FEN_PER_WAN_YUAN = 10_000 * FEN_PER_YUAN
 NO_DATA = "无数据"
 SHORT_NAMES_ZH = {"110": "养老", "210": "失业", "310": "医疗", "410": "工伤", "510": "生育"}
 UNIT_NAMES_ZH = {"persons": "人", "amount_fen": "万元"}
+# An other region is known by its agency's name (杭州市西湖区社会保险事业管理中心): a chart's
+# label is the place, the text before the agency's kind, and at most this many characters.
+AGENCY_KINDS_ZH = ("社会保险", "社保", "人力资源", "养老保险", "医疗保障")
+REGION_LABEL_LENGTH_MAX = 8
 
 
 def yuan(amount_fen: int | None) -> str:
@@ -49,6 +53,22 @@ def target_value_text(unit: str, value: int) -> str:
 
 def short_name(insurance: str, name_zh: str) -> str:
     return SHORT_NAMES_ZH.get(insurance, name_zh)
+
+
+def region_label(region_code: str, name_zh: str) -> str:
+    """A short chart label of another pooling region: 杭州市西湖区社会保险事业管理中心 →
+    杭州市西湖区; a name with no agency kind in it is cut to REGION_LABEL_LENGTH_MAX
+    characters (…); no name → the division code."""
+    place = name_zh
+    for kind in AGENCY_KINDS_ZH:
+        cut = place.find(kind)
+        if cut > 0:
+            place = place[:cut]
+    if not place:
+        return region_code
+    if len(place) > REGION_LABEL_LENGTH_MAX:
+        return place[:REGION_LABEL_LENGTH_MAX - 1] + "…"
+    return place
 
 
 def cst_time(recorded_at: str) -> str:

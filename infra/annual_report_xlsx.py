@@ -58,6 +58,28 @@ def _count(value: int | None) -> int | str:
     return NO_DATA if value is None else value
 
 
+def _cross_region_sheet(book: Workbook, cross: dict[str, Any]) -> None:
+    """跨统筹区转移接续 (pension): in and out with their parts, the net, those in transit at the
+    year's end, and each other region."""
+    sheet = _Sheet(book, "跨统筹区转移")
+    sheet.row("项目", "人次", "人数", "转移月数", "个人账户(元)", "统筹基金(元)", "合计(元)")
+    for name, moved in (("转入", cross["transfers_in"]), ("转出", cross["transfers_out"])):
+        sheet.money_row([name, moved["count"], moved["persons"], moved["months"]],
+                        [moved["account_fen"], moved["pooled_fen"], moved["total_fen"]])
+    sheet.money_row(["净转入", None, None, None, None, None], [cross["net_fen"]])
+    sheet.row()
+    sheet.row("本年受理转入(笔)", cross["accepted_in"])
+    sheet.row("年末在途(笔)", cross["in_transit_at_year_end"])
+    sheet.row("  其中逾期(笔)", cross["overdue_at_year_end"])
+    sheet.row()
+    sheet.row("对方统筹区代码", "对方经办机构", "转入笔数", "转入金额(元)", "转出笔数",
+              "转出金额(元)")
+    for region in cross["by_region"]:
+        sheet.row(region["region_code"], region["name_zh"], region["in_count"],
+                  sheet.money_cell(region["in_fen"]), region["out_count"],
+                  sheet.money_cell(region["out_fen"]))
+
+
 def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     """Into a file (path) or a binary stream."""
     book = Workbook(write_only=True)
@@ -169,7 +191,11 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     other.money_row(["城乡养老保险制度衔接", links["persons"]], [links["amount_fen"]])
     other.money_row(["城乡居民养老保险个人账户年末余额", ""],
                     [report["transfers"]["residents_accounts_year_end_fen"]])
-    other.row("跨统筹区转移接续", NO_DATA, NO_DATA)
+    cross = report["transfers"]["cross_region"]
+    other.money_row(["跨统筹区转入(人次)", cross["transfers_in"]["count"]],
+                    [cross["transfers_in"]["total_fen"]])
+    other.money_row(["跨统筹区转出(人次)", cross["transfers_out"]["count"]],
+                    [cross["transfers_out"]["total_fen"]])
     b = report["backpayments"]
     other.money_row(["补缴核定(笔)", b["assessed"]["count"]], [b["assessed"]["total_fen"]])
     collected = b["collected"]
@@ -179,6 +205,8 @@ def write_xlsx(report: dict[str, Any], target: Path | str | BinaryIO) -> None:
     other.money_row(["  其中利息", ""], [collected["interest_fen"]])
     other.row("补缴撤销(笔)", b["cancelled"])
     other.row("年末尚未征收(笔)", b["open_at_year_end"])
+
+    _cross_region_sheet(book, cross)
 
     cases = report["cases"]
     case_sheet = _Sheet(book, "经办业务")

@@ -73,6 +73,8 @@ class ExpenditureParts(BaseModel):
     account_from_personal_fen: int = Field(description="个人账户养老金 the accounts bore")
     account_from_pool_fen: int = Field(description="个人账户养老金 the pooled fund bore once "
                                                    "the accounts were used up")
+    adjustment_fen: int = Field(description="养老金调整: the yearly adjustments in effect, "
+                                            "pooled fund")
 
 
 class InsuranceFunds(BaseModel):
@@ -153,15 +155,76 @@ class Retirement(BaseModel):
     deaths: int
 
 
+class PensionAdjustment(BaseModel):
+    """养老金调整 of the report's year (adjustment year = the year)."""
+
+    persons_adjusted: int
+    monthly_increase_fen: int = Field(description="月增加额合计")
+    average_increase_fen: int | None = Field(description="人均月增加额; null: nobody adjusted")
+    arrears_months: int = Field(description="补发 months (January on, paid at adjustment)")
+    arrears_fen: int = Field(description="补发 amount, pooled fund")
+
+
+class Certification(BaseModel):
+    """待遇资格认证 of the year."""
+
+    certifications: int = Field(description="认证人次 dated in the year")
+    persons_certified: int
+    by_method: dict[str, int] = Field(description="data_match (数据比对) | self_service "
+                                                  "(自助认证) → certifications")
+    overdue_at_year_end: int = Field(description="年末逾期未认证: alive pensioners past their "
+                                                 "deadline")
+    suspended_at_year_end: int = Field(description="暂停发放 for December")
+    resumed: int = Field(description="恢复发放: suspensions a certification of the year ended")
+
+
 class SchemeLinks(BaseModel):
     persons: int
     amount_fen: int
 
 
+class TransfersMoved(BaseModel):
+    """Pension transfers of one direction completed in the year: in, posted (到账记账) in the
+    year; out, remitted (基金划转) in the year."""
+
+    count: int = Field(description="人次: transfers")
+    persons: int = Field(description="人数: distinct persons")
+    months: int = Field(description="转移月数: contribution months moved")
+    account_fen: int = Field(description="个人账户储存额: personal account balance moved")
+    pooled_fen: int = Field(description="统筹基金: 12% of the monthly bases from 1998-01 on")
+    total_fen: int = Field(description="合计: account_fen + pooled_fen")
+
+
+class TransfersByRegion(BaseModel):
+    region_code: str = Field(description="The other pooling region's 6-digit division code")
+    name_zh: str = Field(description="Its agency's name (对方经办机构)")
+    in_count: int = Field(description="转入笔数 posted in the year")
+    in_fen: int = Field(description="转入金额")
+    out_count: int = Field(description="转出笔数 remitted in the year")
+    out_fen: int = Field(description="转出金额")
+
+
+class CrossRegion(BaseModel):
+    """跨统筹区转移接续 of the employee pension (DOMAIN.md §5)."""
+
+    accepted_in: int = Field(description="受理转入: transfers in accepted (联系函 sent) in the "
+                                         "year")
+    transfers_in: TransfersMoved = Field(description="转入, posted in the year")
+    transfers_out: TransfersMoved = Field(description="转出, remitted in the year")
+    net_fen: int = Field(description="净转入: transfers_in.total_fen − transfers_out.total_fen")
+    in_transit_at_year_end: int = Field(description=(
+        "年末在途: transfers in accepted but not posted by 31 December (or the position's "
+        "day, if earlier)"))
+    overdue_at_year_end: int = Field(description=(
+        "逾期: of those in transit, the old region's 15 working days passed"))
+    by_region: list[TransfersByRegion] = Field(description=(
+        "Per other region (by division code) the transfers of the year in each direction"))
+
+
 class Transfers(BaseModel):
     scheme_links: SchemeLinks = Field(description="城乡衔接: employee → residents' pension")
     residents_accounts_year_end_fen: int
-    cross_region: None = Field(description="null: not recorded")
+    cross_region: CrossRegion = Field(description="跨统筹区转移接续 (pension)")
 
 
 class BackPayAssessed(BaseModel):
@@ -226,6 +289,8 @@ class AnnualReportView(BaseModel):
     funds: Funds
     targets: Targets
     retirement: Retirement
+    pension_adjustment: PensionAdjustment
+    certification: Certification
     transfers: Transfers
     backpayments: BackPayments
     cases: Cases
@@ -259,8 +324,10 @@ def annual_xlsx(year: Year, principal: AnnualReportReader, container: ContainerD
 @router.get("/annual/{year}", response_model=AnnualReportView)
 def annual_json(year: Year, principal: AnnualReportReader, container: ContainerDep,
                 position: ReadPosition, at_position: AtPosition = None) -> AnnualReportView:
-    """参保 per insurance and employer type, fund income on both bases, targets and
-    completion, retirements, the link to the residents' scheme, back-payments, counter
-    business, and the figures not recorded in the ledger (never shown as 0). With `?position=P`
+    """参保 per insurance and employer type, fund income and pension expenditure on both
+    bases, targets and completion, retirements, pension adjustments, certifications, the link
+    to the residents' scheme, transfers between pooling regions (跨统筹区转移接续),
+    back-payments, counter business, and the figures not recorded in the ledger (never shown
+    as 0). With `?position=P`
     the same as known at P: a later back-payment or import does not change it."""
     return AnnualReportView.model_validate(_report(container, year, at_position))

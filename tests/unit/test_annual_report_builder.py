@@ -22,6 +22,7 @@ from domain.annual_report import (
     IncomeRow,
     MilestoneRow,
     ParticipationGroup,
+    TransferRow,
     build_annual_report,
     content_sha256,
     percent_2dp,
@@ -213,9 +214,95 @@ def test_retirements_awards_links_and_deaths_of_the_year() -> None:
         3, 1_050_001, 350_000, 1)  # 1,050,001 / 3 = 350,000.33 → 350,000
     assert report["transfers"] == {"scheme_links": {"persons": 1, "amount_fen": 1_234_500},
                                    "residents_accounts_year_end_fen": 1_234_500,
-                                   "cross_region": None}
+                                   "cross_region": {
+                                       "accepted_in": 0, "transfers_in": NOTHING_MOVED,
+                                       "transfers_out": NOTHING_MOVED, "net_fen": 0,
+                                       "in_transit_at_year_end": 0,
+                                       "overdue_at_year_end": 0, "by_region": []}}
     empty = build_annual_report(inputs(milestones=()))["retirement"]
     assert empty["average_monthly_pension_fen"] is None
+
+
+NOTHING_MOVED = {"count": 0, "persons": 0, "months": 0, "account_fen": 0, "pooled_fen": 0,
+                 "total_fen": 0}
+HANGZHOU, BEIJING = "330106", "110101"
+TRANSFERS = (  # deliberately not in region order
+    # in from Hangzhou, accepted and posted in 2024 (DOMAIN.md §5.3's 175 months)
+    TransferRow("in", "posted", "p1", HANGZHOU, "杭州市西湖区社会保险事业管理中心",
+                "2024-03-10", "2024-03-31", "2024-04-08", 175, 13_933_050, 14_580_000),
+    # out to Beijing, the letter received and the funds remitted in 2024
+    TransferRow("out", "remitted", "p2", BEIJING, "北京市东城区社会保险基金管理中心",
+                "2024-12-02", None, "2024-12-16", 12, 960_000, 1_440_000),
+    # in from Beijing, posted in 2024
+    TransferRow("in", "posted", "p3", BEIJING, "北京市东城区社会保险基金管理中心",
+                "2024-05-06", "2024-05-27", "2024-06-03", 24, 500_000, 600_000),
+    # in from Hangzhou, accepted in December, the funds due 2024-12-20 and not there by the
+    # year's end: in transit and overdue
+    TransferRow("in", "accepted", "p4", HANGZHOU, "杭州市西湖区社会保险事业管理中心",
+                "2024-12-01", "2024-12-20", None, 0, 0, 0),
+    # in from Beijing, accepted in 2024, posted in 2025: in transit (not yet due), not counted
+    TransferRow("in", "posted", "p5", BEIJING, "北京市东城区社会保险基金管理中心",
+                "2024-12-20", "2025-01-13", "2025-01-05", 36, 7_000_000, 8_000_000),
+    # accepted and posted in 2023: another year's
+    TransferRow("in", "posted", "p6", HANGZHOU, "杭州市西湖区社会保险事业管理中心",
+                "2023-06-01", "2023-06-21", "2023-06-25", 10, 100_000, 120_000),
+)
+
+
+def test_cross_region_transfers_of_the_year_in_out_in_transit_and_by_region() -> None:
+    cross = build_annual_report(inputs(transfers=TRANSFERS))["transfers"]["cross_region"]
+    assert cross["accepted_in"] == 4  # p1, p3, p4, p5: accepted in 2024
+    assert cross["transfers_in"] == {
+        "count": 2, "persons": 2, "months": 175 + 24, "account_fen": 13_933_050 + 500_000,
+        "pooled_fen": 14_580_000 + 600_000, "total_fen": 28_513_050 + 1_100_000}
+    assert cross["transfers_out"] == {"count": 1, "persons": 1, "months": 12,
+                                      "account_fen": 960_000, "pooled_fen": 1_440_000,
+                                      "total_fen": 2_400_000}
+    assert cross["net_fen"] == 28_513_050 + 1_100_000 - 2_400_000
+    # p4 (due 2024-12-20, overdue) and p5 (due 2025-01-13) were waiting on 31 December
+    assert (cross["in_transit_at_year_end"], cross["overdue_at_year_end"]) == (2, 1)
+    assert cross["by_region"] == [
+        {"region_code": BEIJING, "name_zh": "北京市东城区社会保险基金管理中心",
+         "in_count": 1, "in_fen": 1_100_000, "out_count": 1, "out_fen": 2_400_000},
+        {"region_code": HANGZHOU, "name_zh": "杭州市西湖区社会保险事业管理中心",
+         "in_count": 1, "in_fen": 28_513_050, "out_count": 0, "out_fen": 0}]
+    # as known on 2024-12-10: p4 waits, not yet past its due day; p5 not yet accepted
+    early = build_annual_report(inputs(transfers=TRANSFERS, as_of_day="2024-12-10"))
+    assert (early["transfers"]["cross_region"]["in_transit_at_year_end"],
+            early["transfers"]["cross_region"]["overdue_at_year_end"]) == (1, 0)
+    # the 2025 report counts p5's posting, and p4 is still waiting
+    later = build_annual_report(inputs(transfers=TRANSFERS, year=2025,
+                                       as_of_day="2026-01-02"))["transfers"]["cross_region"]
+    assert (later["accepted_in"], later["transfers_in"]["count"],
+            later["transfers_in"]["total_fen"], later["in_transit_at_year_end"],
+            later["overdue_at_year_end"]) == (0, 1, 15_000_000, 1, 1)
+
+
+TRANSFER_ROWS = st.builds(
+    TransferRow, direction=st.sampled_from(["in", "out"]), status=st.just("done"),
+    person_id=st.sampled_from(["p1", "p2", "p3"]),
+    other_region_code=st.sampled_from([HANGZHOU, BEIJING, "440106"]),
+    other_region_name=st.just("某地社会保险事业管理中心"),
+    opened_on=st.sampled_from(["2023-12-01", "2024-02-01", "2024-11-20"]),
+    due_on=st.none(), completed_on=st.sampled_from([None, "2023-12-20", "2024-03-01",
+                                                    "2024-12-31", "2025-01-02"]),
+    contribution_months=st.integers(0, 600), account_fen=st.integers(0, 10**9),
+    pooled_fen=st.integers(0, 10**9))
+
+
+@given(st.lists(TRANSFER_ROWS, max_size=12))
+def test_the_regions_add_up_to_the_transfers_in_and_out(rows: list[TransferRow]) -> None:
+    cross = build_annual_report(inputs(transfers=tuple(rows)))["transfers"]["cross_region"]
+    regions = cross["by_region"]
+    assert [r["region_code"] for r in regions] == sorted({r["region_code"] for r in regions})
+    for direction in ("in", "out"):
+        moved = cross[f"transfers_{direction}"]
+        assert sum(r[f"{direction}_count"] for r in regions) == moved["count"]
+        assert sum(r[f"{direction}_fen"] for r in regions) == moved["total_fen"]
+        assert moved["total_fen"] == moved["account_fen"] + moved["pooled_fen"]
+        assert moved["persons"] <= moved["count"]
+    assert cross["net_fen"] == cross["transfers_in"]["total_fen"] - cross["transfers_out"][
+        "total_fen"]
 
 
 def test_backpayments_of_the_year_by_assessment_collection_and_cancellation() -> None:
@@ -245,10 +332,10 @@ def test_cases_opened_in_the_year_with_instant_and_overdue_counts() -> None:
 def test_what_the_ledger_does_not_record_is_named_never_zero() -> None:
     report = build_annual_report(inputs())
     keys = {n["key"] for n in report["not_recorded"]}
-    assert {"expenditure", "cross_region_transfers",
-            "benefit_recipients", "residents_participants"} <= keys
+    assert {"expenditure", "benefit_recipients", "residents_participants"} <= keys
     assert "certification" not in keys  # recorded: report["certification"]
-    assert report["transfers"]["cross_region"] is None
+    # recorded: report["transfers"]["cross_region"], 0 when nothing moved
+    assert "cross_region_transfers" not in keys
 
 
 def test_the_content_hash_covers_every_figure_and_is_stable() -> None:
