@@ -28,6 +28,7 @@ from api.routers import (
     alerts,
     arrears,
     backpayments,
+    benefits,
     cases,
     certifications,
     contributions,
@@ -45,6 +46,7 @@ from api.routers import (
     statements,
     suspense,
     trace,
+    transfers,
 )
 from infra.blob_store import BLOB_BYTES_MAX
 from infra.bootstrap import Container
@@ -101,14 +103,16 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
         API_PREFIX + imports.UPLOAD_PATH:
             imports.UPLOAD_BYTES_MAX + imports.MULTIPART_OVERHEAD_BYTES_MAX,
         API_PREFIX + finance.UPLOAD_PATH:
-            finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX},
+            finance.UPLOAD_BYTES_MAX + finance.MULTIPART_OVERHEAD_BYTES_MAX,
+        API_PREFIX + benefits.UPLOAD_PATH:
+            benefits.UPLOAD_BYTES_MAX + benefits.MULTIPART_OVERHEAD_BYTES_MAX},
         bytes_max_by_suffix={
             cases.MATERIALS_SUFFIX: BLOB_BYTES_MAX + cases.MULTIPART_OVERHEAD_BYTES_MAX})
     for module in (health, employers, persons, accounts, contributions, funds, interest,
                    imports, suspense, finance, arrears, backpayments, cases, integrity,
                    trace, access_log, alerts, statements, reports, pensions,
                    certifications,
-                   pension_adjustments):
+                   pension_adjustments, transfers, benefits):
         # Every route but health needs a user, whom the events of its commands record.
         dependencies = [] if module is health else [Depends(acting_user)]
         app.include_router(module.router, prefix=API_PREFIX, dependencies=dependencies)

@@ -263,7 +263,8 @@ def interest_credit(
         run = credit_interest(c.store, c.policy, c.runner, c.queries, year,
                               progress=lambda n: bar.advance(task, n))
     out.print(f"{year}: rate {run.rate}, credited {run.credited}, already credited "
-              f"{run.skipped}, interest {run.interest_fen} fen, position {run.position}")
+              f"{run.skipped}, moved away in the year (no interest here) {run.moved_away}, "
+              f"interest {run.interest_fen} fen, position {run.position}")
 
 
 pensions_app = typer.Typer(no_args_is_help=True, help="Pension payments (养老金发放).")
@@ -575,6 +576,42 @@ def import_statement_command(
     if summary.rejects_file:
         out.print(f"rejected lines written to {summary.rejects_file}: correct them there and "
                   "import that file")
+
+
+@import_app.command("benefits")
+def import_benefits_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV (UTF-8 or GBK) or XLSX payment details of "
+                                              "benefits of 210, 310, 410 or 510.")],
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding, e.g. gbk; default: "
+                                                 "detected")] = None,
+    errors: Annotated[Path | None, typer.Option(help="Where to write the faulty lines of a "
+                                                "refused file (CSV); default: "
+                                                "<file>.errors.csv beside it")] = None,
+) -> None:
+    """Import benefit payment details (待遇支付明细: 失业、医疗、工伤、生育) that other systems
+    paid: every line recorded, or none when a line is faulty. Lines already recorded (the same
+    file again) change nothing."""
+    from infra.benefit_payment_import import import_benefit_payments
+
+    errors_path = errors or file.with_name(file.stem + ".errors.csv")
+    with container_of(ctx) as c, progress_bar() as bar:
+        task = bar.add_task("benefits", total=None)
+        summary = import_benefit_payments(
+            c, file, encoding, errors_path, "cli",
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if summary.already_imported:
+        out.print(f"{file.name}: every line was recorded before (sha256 "
+                  f"{summary.sha256[:12]}…): nothing changed")
+    table = Table("insurance", "payments", "amount (yuan)")
+    for insurance, per in sorted(summary.by_insurance.items()):
+        table.add_row(insurance, str(per["payments"]), fen_to_yuan_text(per["amount_fen"]))
+    out.print(table)
+    out.print(f"{summary.lines} lines: {summary.paid} recorded "
+              f"{fen_to_yuan_text(summary.amount_fen)} yuan, {summary.already_paid} already "
+              f"recorded; paid {summary.first_paid_on or '-'} to {summary.last_paid_on or '-'};"
+              f" position {summary.position}")
 
 
 @reconcile_app.command("finance")
@@ -1498,6 +1535,57 @@ def report_annual(
         write_xlsx(report, xlsx_path)
         out.print(f"written to {xlsx_path}")
 
+
+transfers_app = typer.Typer(no_args_is_help=True, help="Pension transfers between pooling "
+                            "regions (跨统筹区转移接续).")
+app.add_typer(transfers_app, name="transfers")
+TRANSFER_LIST_MAX = 1000  # as infra/transfer_queries.py (imported only when a command runs)
+
+
+@transfers_app.command("list")
+def transfers_list(
+    ctx: typer.Context,
+    direction: Annotated[str | None, typer.Option(help="in (转入) or out (转出)")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="accepted (waiting for the old region's funds), posted, remitted or "
+             "cancelled")] = None,
+    overdue: Annotated[bool, typer.Option(
+        "--overdue", help="Only transfers in waiting after their due day (逾期未到账), judged "
+                          "on today at the bureau (China Standard Time).")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=TRANSFER_LIST_MAX)] = TRANSFER_LIST_MAX,
+) -> None:
+    """The bureau's transfers, newest first (ID numbers masked)."""
+    from domain.identity import mask_id_number
+    from domain.transfer import ACCEPTED, CANCELLED, IN, OUT, POSTED, REMITTED
+    from infra.case_service import business_today
+    from infra.transfer_queries import transfer_list
+
+    for name, value, allowed in (("--direction", direction, (IN, OUT)),
+                                 ("--status", status, (ACCEPTED, POSTED, REMITTED,
+                                                       CANCELLED))):
+        if value is not None and value not in allowed:
+            console.print(f"[red]{name} must be one of {', '.join(allowed)}[/red]")
+            raise typer.Exit(2)
+    today = business_today()
+    with container_of(ctx) as c:
+        c.runner.catch_up()
+        rows = transfer_list(c, today, direction=direction, status=status, overdue=overdue,
+                             limit=limit)
+    table = Table("transfer no", "direction", "status", "ID number", "other region", "opened",
+                  "due", "completed", "months", "account (yuan)", "pooled (yuan)",
+                  "total (yuan)")
+    for t in rows:
+        table.add_row(
+            t["transfer_no"], t["direction"],
+            t["status"] + (" OVERDUE" if t["overdue"] else ""),
+            mask_id_number(t["id_number"]) if t["id_number"] else "",
+            f"{t['other_region_code']} {t['other_region_name']}", t["opened_on"],
+            t["due_on"] or "", t["completed_on"] or "",
+            "" if t["contribution_months"] is None else str(t["contribution_months"]),
+            *("" if t[k] is None else fen_to_yuan_text(t[k])
+              for k in ("account_fen", "pooled_fen", "total_fen")))
+    out.print(table)
+    out.print(f"{len(rows)} transfers; overdue judged on {today.isoformat()}")
 
 def main() -> None:
     try:

@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import_collections":   ("reconciler",),  # upload a tax collection file
     "read_imports":         ("reconciler", "auditor", "director", "reviewer"),  # reports
     "import_statements":    ("reconciler",),  # upload a finance special-account statement
+    # upload benefit payment details (待遇支付明细) of 210/310/410/510 that other systems paid
+    "import_benefits":      ("reconciler",),
     "read_finance":         ("reconciler", "auditor", "director"),  # statements, 对账
     "decide_suspense":      ("reconciler",),  # assign or refund a suspense item
     "read_suspense":        ("reconciler", "auditor", "director", "reviewer"),

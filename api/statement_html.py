@@ -61,5 +61,7 @@ def render_html(statement: Statement, content_hash: str, verification_code: str,
         s=statement, content_hash=content_hash, code=verification_code, verify_url=verify_url,
         labels=labels, yuan=labels.yuan, rate_percent=labels.rate_percent,
         cst_time=labels.cst_time, benefit_name=labels.benefit_name,
-        pension_months_text=labels.pension_months_text, person_link=person_link,
+        pension_months_text=labels.pension_months_text,
+        pension_months_lines=labels.pension_months_lines, transfer_text=labels.transfer_text,
+        adjustment_text=labels.adjustment_text, person_link=person_link,
         account_link=account_link, insurance_link=insurance_link)

@@ -74,8 +74,35 @@ class PensionMonthsView(BaseModel):
     actual_months: int = Field(description="Pension months paid up to the end of the year.")
     deemed_months: int | None = Field(description=(
         "视同缴费月数 as recognised by the pension award; null: not recorded (no award yet)."))
-    total_months: int | None = Field(description="actual + deemed; null when deemed is null.")
+    total_months: int | None = Field(description=(
+        "合计: counted + deemed in format 3 (actual + deemed in format 2); null when deemed is "
+        "null."))
     trace: TraceView = Field(description="The award behind the deemed months.")
+    transferred_in_months: int | None = Field(default=None, description=(
+        "转入缴费月数: months moved here by transfers in posted up to the end of the year; "
+        "absent before format 3."))
+    transferred_in_trace: TraceView | None = Field(default=None, description=(
+        "The transfers in behind them; absent before format 3."))
+    transferred_out_months: int | None = Field(default=None, description=(
+        "转出缴费月数: months moved to other regions by transfers out remitted up to the end of "
+        "the year; absent before format 3."))
+    transferred_out_trace: TraceView | None = Field(default=None, description=(
+        "The transfers out behind them; absent before format 3."))
+    counted_months: int | None = Field(default=None, description=(
+        "本统筹区累计缴费月数: the months that count here, actual + moved in − moved out (what a "
+        "pension award counts); absent before format 3."))
+
+
+class TransferLineView(BaseModel):
+    direction: str = Field(description="in (转入, posted here) or out (转出, remitted).")
+    transfer_no: str = Field(description="The acceptance letter's number (联系函编号).")
+    other_region_code: str = Field(description="The pooling region it came from or went to.")
+    other_region_name: str
+    day: str = Field(description="Posted on (in) or remitted on (out).")
+    contribution_months: int
+    account_fen: int = Field(description="The personal account's part.")
+    pooled_fen: int = Field(description="The pooled fund's part (12% of the bases from 1998).")
+    trace: TraceView
 
 
 class FigureView(BaseModel):
@@ -111,6 +138,15 @@ class BenefitView(BaseModel):
     trace: TraceView
 
 
+class BenefitAdjustmentView(BaseModel):
+    year: int
+    effective_period: str = Field(description="The month the increase is in effect from.")
+    monthly_increase_fen: int
+    arrears_months: int = Field(description="Months of the year paid before the adjustment.")
+    arrears_fen: int = Field(description="补发: paid with the adjustment, not in total_fen.")
+    trace: TraceView
+
+
 class BenefitReceivedView(BaseModel):
     kind: str
     months_paid: int = Field(description="Months of the year paid (by the month paid for).")
@@ -126,6 +162,9 @@ class BenefitReceivedView(BaseModel):
     cumulative_months: int = Field(description="Months paid up to the end of the year.")
     cumulative_fen: int
     trace: TraceView
+    adjustment: BenefitAdjustmentView | None = Field(default=None, description=(
+        "养老金调整 of the year (monthly increase, arrears); null: none; absent before format "
+        "3."))
 
 
 class StatementContentView(BaseModel):
@@ -144,6 +183,9 @@ class StatementContentView(BaseModel):
     benefits: list[BenefitView]
     benefits_received: list[BenefitReceivedView] | None = Field(default=None, description=(
         "享受待遇情况 per benefit: the year's months paid and their parts; absent in format 1."))
+    transfers: list[TransferLineView] | None = Field(default=None, description=(
+        "转移接续: transfers between pooling regions completed in the year; absent before "
+        "format 3."))
 
 
 class StatementView(BaseModel):

@@ -1,7 +1,8 @@
 """The annual report (年度报告) of a pooling region, built from plain rows of the read models
 (infra/annual_report_queries.py reads them at one log position): participants per insurance
 and employer type at the year's end, fund income on two bases, fund expenditure (pension
-payments, on two bases: paid in the year and for the year's months), targets and their completion,
+payments and the other insurances' imported benefit payments, on two bases: paid in the year and
+for the year's months), targets and their completion,
 retirements and pension awards, the link to the residents' scheme, back-payments, counter
 business; and, named as such, what the ledger does not record yet. The shape follows the
 bureau's year-end report (shared/reference/000, section 一).
@@ -32,6 +33,7 @@ from typing import Any
 import orjson
 
 from domain.annual_targets import INDICATORS, Target
+from domain.benefit_payment import MATERNITY, MEDICAL, UNEMPLOYMENT, WORK_INJURY
 from domain.certification import CertificationRow, PensionerRow, year_counts
 from domain.money import round_fen
 from domain.policy import PENSION
@@ -65,25 +67,25 @@ CASE_COMPLETED = "completed"
 CASE_OPEN = "open"
 CASE_STATUSES = ("completed", "rejected", "withdrawn", "open")
 
-# Insurances whose benefit payments the ledger records (PensionPayment, 养老金发放); the others'
-# expenditure and recipients are not recorded (NOT_RECORDED).
+# Insurances whose benefits the ledger pays itself (PensionPayment, 养老金发放): their expenditure
+# is always recorded. The benefits of the others are paid by other systems and recorded from
+# their payment details (BenefitPayment, domain/benefit_payment.py): an insurance's expenditure
+# and recipients are figures once a payment of the year is on record, else not recorded (None
+# and an entry in `not_recorded`, never 0: the file may just not be imported yet).
 PAYING_INSURANCES = (PENSION,)
+IMPORTED_BENEFIT_NAMES_ZH = {UNEMPLOYMENT: "失业", MEDICAL: "医疗", WORK_INJURY: "工伤",
+                             MATERNITY: "生育"}
 EXPENDITURE_PARTS = ("basic_fen", "transitional_fen", "account_from_personal_fen",
                      "account_from_pool_fen", "adjustment_fen")
 
 # Figures of the bureau's year-end report the ledger does not hold: shown as such, never as 0.
+# Besides these, the expenditure and recipients of each insurance whose payment details of the
+# year are not imported (`_benefits_not_recorded`).
 NOT_RECORDED: tuple[dict[str, str], ...] = (
     {"key": "residents_participants", "name_zh": "城乡居民养老、医疗保险参保人数",
      "reason_zh": "本系统不记录城乡居民缴费与参保；仅有从职工养老保险转入的个人账户（城乡衔接）",
      "reason_en": "residents' contributions and enrolment are not recorded; only accounts "
                   "moved from the employee scheme"},
-    {"key": "benefit_recipients", "name_zh": "失业、医疗、工伤、生育保险享受待遇人数",
-     "reason_zh": "本系统只记录养老金发放；其他险种的待遇发放尚不记录",
-     "reason_en": "only pension payments are recorded; the other insurances' benefits are not"},
-    {"key": "expenditure", "name_zh": "失业、医疗、工伤、生育保险基金支出",
-     "reason_zh": "本系统只记录养老金发放（养老保险基金支出）；其他险种的待遇支付尚不记录",
-     "reason_en": "only pension payments (the pension fund's expenditure) are recorded; the "
-                  "other insurances' benefit payments are not"},
     {"key": "public_institution_pension", "name_zh": "机关事业单位养老保险（险种120）",
      "reason_zh": "本系统按险种110记账；机关事业单位人员按单位类型单列",
      "reason_en": "the ledger posts every employee under 110; public institutions are shown "
@@ -105,7 +107,10 @@ DEFINITIONS_ZH: tuple[str, ...] = (
     "含个人账户养老金（个人账户支付部分与个人账户用尽后统筹基金支付部分）；"
     "本年所属期待遇：发放所属期在本年度的养老金，无论何时发放；"
     "享受待遇人数：本年所属期内至少发放一个月养老金的人数。"
-    "失业、医疗、工伤、生育保险的待遇支付本系统不记录。",
+    "失业、医疗、工伤、生育保险的待遇由其他系统支付，按导入的支付明细记账："
+    "本年支付按支付明细的支付日期（非记账日）在本年度计，本年所属期待遇按待遇所属期，"
+    "享受待遇人数为本年所属期内至少有一笔待遇支付的人数；"
+    "本年度未导入支付明细的险种为无数据。",
     "养老金调整：调整年度为本年度的调整（自本年1月起增加，调整对象为上年末前退休、"
     "本年1月前未死亡的人员）；月增加额合计为各人月增加额之和，人均增加额四舍五入到分；"
     "补发为调整时已发放的本年1月起各月按月增加额一次补发，由统筹基金支付，"
@@ -162,8 +167,10 @@ class IncomeRow:
 
 @dataclass(frozen=True)
 class ExpenditureRow:
-    """Benefits paid from an insurance's fund in one month, on one basis: RECEIVED (paid on a
-    ledger day of the month) or PERIOD (paid for the month, whenever)."""
+    """Benefits paid from an insurance's fund in one month, on one basis: RECEIVED (paid in the
+    month: the pension by the ledger day of its payment, the imported benefits of the other
+    insurances by their own payment date, 支付日期) or PERIOD (paid for the month, whenever).
+    The parts are the pension's; an imported benefit has its amount and payments only."""
 
     basis: str
     month: str  # YYYY-MM
@@ -247,7 +254,8 @@ class AnnualReportInputs:
     cases: Sequence[CaseRow]
     targets: Sequence[Target] = ()
     targets_file: str = ""
-    # Benefit payments: only pension's are recorded (PAYING_INSURANCES); the others' stay None.
+    # Benefit payments: the pension's (PAYING_INSURANCES) and the imported ones of the other
+    # insurances; an insurance of neither kind with no row of the year stays None.
     expenditure: Sequence[ExpenditureRow] = ()
     benefit_recipients: Mapping[str, int] = field(default_factory=dict)  # paid for the year
     pension_adjustment: AdjustmentStats = AdjustmentStats()
@@ -389,9 +397,34 @@ def _expenditure(rows: Iterable[ExpenditureRow], basis: str, insurance: str,
     return sum(getattr(r, part) for r in rows if r.basis == basis and r.insurance == insurance)
 
 
+def recorded_insurances(inputs: AnnualReportInputs) -> frozenset[str]:
+    """The insurances whose expenditure of the year is recorded: those the ledger pays itself,
+    and those with an imported benefit payment paid in the year or for a month of it."""
+    return frozenset(PAYING_INSURANCES) | {r.insurance for r in inputs.expenditure}
+
+
+def _benefits_not_recorded(inputs: AnnualReportInputs) -> list[dict[str, str]]:
+    """The expenditure and recipients of the insurances with no payment details of the year."""
+    missing = [i for i in IMPORTED_BENEFIT_NAMES_ZH
+               if i in inputs.insurances and i not in recorded_insurances(inputs)]
+    if not missing:
+        return []
+    names = "、".join(IMPORTED_BENEFIT_NAMES_ZH[i] for i in missing)
+    codes = ", ".join(missing)
+    reason_zh = (f"{names}保险的待遇由其他系统支付，本年度尚未导入其支付明细"
+                 "（shebao import benefits）")
+    reason_en = (f"the benefits of {codes} are paid by other systems and no payment details "
+                 "of the year are imported (shebao import benefits)")
+    return [{"key": "benefit_recipients", "name_zh": f"{names}保险享受待遇人数",
+             "reason_zh": reason_zh, "reason_en": reason_en},
+            {"key": "expenditure", "name_zh": f"{names}保险基金支出",
+             "reason_zh": reason_zh, "reason_en": reason_en}]
+
+
 def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
     rows = inputs.income
     spent = inputs.expenditure
+    recorded = recorded_insurances(inputs)
     insurances = []
     differences = []
     types_present = {r.employer_type for r in rows}
@@ -401,20 +434,20 @@ def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
         if received != recounted:
             differences.append({"insurance": insurance, "income_received_fen": received,
                                 "fund_movements_fen": recounted})
-        paying = insurance in PAYING_INSURANCES
+        paying = insurance in recorded
         insurances.append({
             "insurance": insurance, "name_zh": name_zh,
             "income_received_fen": received,
             "contribution_received_fen": _income(rows, RECEIVED, insurance, kind=CONTRIBUTION),
             "reversal_received_fen": _income(rows, RECEIVED, insurance, kind=REVERSAL),
             "income_for_periods_fen": _income(rows, PERIOD, insurance),
-            # Other insurances' benefits are not recorded (NOT_RECORDED): None, never 0.
+            # An insurance whose benefits of the year are not recorded: None, never 0.
             "expenditure_fen": _expenditure(spent, RECEIVED, insurance) if paying else None,
             "expenditure_for_periods_fen": (_expenditure(spent, PERIOD, insurance) if paying
                                             else None),
             "expenditure_parts": {
                 part: _expenditure(spent, RECEIVED, insurance, part)
-                for part in EXPENDITURE_PARTS} if paying else None,
+                for part in EXPENDITURE_PARTS} if insurance in PAYING_INSURANCES else None,
             "benefit_recipients": (int(inputs.benefit_recipients.get(insurance, 0)) if paying
                                    else None),
             "year_end_balance_fen": int(inputs.year_end_balances_fen.get(insurance, 0)),
@@ -435,7 +468,7 @@ def _funds(inputs: AnnualReportInputs) -> dict[str, Any]:
         monthly_spent[key] = monthly_spent.get(key, 0) + e.amount_fen
 
     def spent_in(basis: str, month: str) -> dict[str, int | None]:
-        return {i: monthly_spent.get((basis, month, i), 0) if i in PAYING_INSURANCES else None
+        return {i: monthly_spent.get((basis, month, i), 0) if i in recorded else None
                 for i in inputs.insurances}
 
     return {
@@ -506,7 +539,8 @@ def _cross_region(inputs: AnnualReportInputs) -> dict[str, Any]:
     transfers in still waiting for the old region at the year's end (or the position's day if
     earlier) and those of them past the old region's 15 working days."""
     year, cut = inputs.year, min(f"{inputs.year:04d}-12-31", inputs.as_of_day)
-    done = [r for r in inputs.transfers if _in_year(r.completed_on, year)]
+    done = [r for r in inputs.transfers if _in_year(r.completed_on, year)
+            and r.status in ("posted", "remitted")]  # not a cancelled transfer in
     moved_in = [r for r in done if r.direction == "in"]
     moved_out = [r for r in done if r.direction == "out"]
     waiting = [r for r in inputs.transfers if r.direction == "in" and r.opened_on <= cut
@@ -628,7 +662,8 @@ def build_annual_report(inputs: AnnualReportInputs) -> dict[str, Any]:
                       "cross_region": _cross_region(inputs)},
         "backpayments": _backpayments(inputs),
         "cases": _cases(inputs),
-        "not_recorded": [dict(item) for item in NOT_RECORDED],
+        "not_recorded": [*(dict(item) for item in NOT_RECORDED),
+                         *_benefits_not_recorded(inputs)],
     }
     report["content_sha256"] = content_sha256(report)
     return report

@@ -7,12 +7,14 @@ the same statement, and anyone can have it verified later by rebuilding it
 What it holds: registration (with the date of death, when one is recorded) and employers; per
 insurance (AAE140) each month of the year with its base and amounts (employer / individual /
 paid / arrears), the year's totals and the cumulative contribution months; the basic pension's
-months actual, deemed (视同缴费) and in total; the pension personal account (opening balance,
-credits, back-pay, reversals, transfers, interest and its rate, the account part of the
-pensions paid, closing balance); benefits awarded and received (享受待遇情况: the year's months
-paid and their parts). Every figure keeps the log positions of the events behind it (`Trace`)
-and the ledger days they were recorded on, which is what a trace of the account
-(GET /v1/trace) is asked for.
+months actual, moved in and out by transfers, deemed (视同缴费) and in total; the pension
+personal account (opening balance, credits, back-pay, reversals, transfers, interest and its
+rate, the account part of the pensions paid, closing balance); benefits awarded and received
+(享受待遇情况: the year's months paid and their parts, and the year's pension adjustment); the
+transfers of the pension relationship between pooling regions (转移接续) completed in the
+year. Every figure keeps the log positions of the events behind it (`Trace`) and the ledger
+days they were recorded on, which is what a trace of the account (GET /v1/trace) is asked
+for.
 
 Money is integer fen; the canonical form is JSON with sorted keys (`canonical_json`), and its
 sha256 is the content hash.
@@ -20,9 +22,12 @@ sha256 is the content hash.
 Formats: a statement carries its `format_version`, and so does its verification code. Format 2
 added the date of death (status `deceased`, no arrears after the month of death) and the
 pension months (`pension_months`), and the benefits received (`benefits_received`, with the
-account's `pension_paid`). Format 1 is still built for codes issued in it — without
-those, exactly as it was — so that every statement ever issued keeps verifying
-(docs/decisions/0010)."""
+account's `pension_paid`). Format 3 added the months moved by transfers between pooling
+regions (`pension_months`: `transferred_in_months`, `transferred_out_months`,
+`counted_months`, and `total_months` counting them), the year's transfers (`transfers`) and
+the year's pension adjustment (`benefits_received[*].adjustment`). Formats 1 and 2 are still
+built for codes issued in them — without what later formats added, exactly as they were — so
+that every statement ever issued keeps verifying (docs/decisions/0010)."""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -39,12 +45,20 @@ from domain.assessment import EMPLOYEE_INSURANCES, rate_schedule
 from domain.errors import NotFound, ValidationFailed
 from domain.periods import Period
 from domain.policy import PENSION, PolicyTables
+from domain.transfer import IN, OUT, expand_segments, months_after_transfers
 
-FORMAT_VERSION = 2  # what is issued now
-FORMAT_VERSIONS = (1, 2)  # what can still be built (for verification): see the module's doc
+FORMAT_VERSION = 3  # what is issued now
+FORMAT_VERSIONS = (1, 2, 3)  # what can still be built (for verification): see the module's doc
 # Absent from format 1 ("*": in every item of a list).
 FORMAT_2_FIELDS = (("registration", "died_on"), ("pension_months",), ("benefits_received",),
                    ("accounts", "*", "pension_paid"))
+# Absent from formats 1 and 2.
+FORMAT_3_FIELDS = (("pension_months", "transferred_in_months"),
+                   ("pension_months", "transferred_in_trace"),
+                   ("pension_months", "transferred_out_months"),
+                   ("pension_months", "transferred_out_trace"),
+                   ("pension_months", "counted_months"), ("transfers",),
+                   ("benefits_received", "*", "adjustment"))
 MONTHS_PER_YEAR = 12
 
 # Status of the person (参保状态, AAC008/AAC031) at the end of the year or at P, if earlier.
@@ -186,17 +200,52 @@ class InsuranceRecord:
 
 @dataclass(frozen=True, slots=True)
 class PensionMonths:
-    """累计缴费月数 of the basic pension (110) up to the end of the year: the months actually
-    paid (the pension record's `cumulative_months`), the deemed months (视同缴费月数, DOMAIN.md
-    §4: service before contributions began, counted for the pension) and their total. The
-    ledger records deemed months only when it awards the pension (Entitlement.Awarded's
+    """累计缴费月数 of the basic pension (110) up to the end of the year:
+
+    - `actual_months` (实际缴费): the months paid here (the pension record's
+      `cumulative_months`), those later moved to another region by a transfer out included;
+    - `transferred_in_months` (转入缴费月数, format 3): months paid in other pooling regions and
+      moved here by transfers in posted on or before the end of the year;
+    - `transferred_out_months` (转出缴费月数, format 3): months moved to other regions by
+      transfers out remitted on or before the end of the year (they count there now);
+    - `counted_months` (本统筹区累计缴费月数, format 3): the months that count here — actual +
+      moved in − moved out; exactly what a pension award counts (domain/transfer.py
+      `months_after_transfers`), also when a month moved out was reversed here later;
+    - `deemed_months` (视同缴费月数, DOMAIN.md §4: service before contributions began, counted
+      for the pension; they never move with a transfer);
+    - `total_months` (合计): counted + deemed in format 3 (actual + deemed in format 2, which
+      knew no transfers).
+
+    The ledger records deemed months only when it awards the pension (Entitlement.Awarded's
     inputs): before an award known at P they are not recorded (未核定) — `deemed_months` and
-    `total_months` are None then, never 0."""
+    `total_months` are None then, never 0. The format-3 fields are None in format 2."""
 
     actual_months: int
     deemed_months: int | None
     total_months: int | None
     trace: Trace  # the award that recognised the deemed months
+    transferred_in_months: int | None = None
+    transferred_in_trace: Trace | None = None  # the transfers in posted
+    transferred_out_months: int | None = None
+    transferred_out_trace: Trace | None = None  # the transfers out remitted
+    counted_months: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLine:
+    """转移接续 (format 3): one transfer of the pension relationship between pooling regions
+    completed in the statement's year — posted here (in) or remitted (out) — as both regions
+    file it (the transfer number), with the months and the money it moved."""
+
+    direction: str  # IN (转入) or OUT (转出)
+    transfer_no: str  # the acceptance letter's number (联系函编号)
+    other_region_code: str  # the region it came from or went to
+    other_region_name: str
+    day: str  # posted on (in) or remitted on (out)
+    contribution_months: int
+    account_fen: int  # the personal account's part
+    pooled_fen: int  # the pooled fund's part (12% of the bases from 1998 on)
+    trace: Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +289,20 @@ class Benefit:
 
 
 @dataclass(frozen=True, slots=True)
+class BenefitAdjustment:
+    """养老金调整 of the statement's year (format 3): the monthly increase from
+    `effective_period` (January: the adjustment is retroactive), and the arrears (补发) paid
+    with it for the months of the year already paid before it."""
+
+    year: int
+    effective_period: str
+    monthly_increase_fen: int
+    arrears_months: int
+    arrears_fen: int
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
 class BenefitReceived:
     """享受待遇情况: one benefit's payments for the months of the statement's year (by the month
     paid for, whenever paid, as known at P), in parts; and since its first payment. The account
@@ -259,6 +322,9 @@ class BenefitReceived:
     cumulative_months: int  # months paid up to the end of the year
     cumulative_fen: int
     trace: Trace  # the year's payments
+    # The year's adjustment of this benefit, known at P (format 3; None: none, or format 2).
+    # Its arrears are not in `total_fen` (paid apart, not for a month).
+    adjustment: BenefitAdjustment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +341,7 @@ class Statement:
     accounts: tuple[PersonalAccount, ...]
     benefits: tuple[Benefit, ...]
     benefits_received: tuple[BenefitReceived, ...] | None  # None in format 1 only
+    transfers: tuple[TransferLine, ...] | None = None  # None before format 3
 
     def insurance(self, code: str) -> InsuranceRecord | None:
         return next((r for r in self.insurances if r.insurance == code), None)
@@ -286,17 +353,24 @@ class Statement:
 def canonical_json(statement: Statement) -> bytes:
     """The statement as JSON: keys sorted, no whitespace, integers and strings only — what
     anyone can recompute the content hash from. (orjson writes a dataclass's fields in their
-    declared order whatever the options, hence the round trip through plain values.) A format-1
-    statement is written without the fields format 2 added."""
+    declared order whatever the options, hence the round trip through plain values.) A
+    statement of an older format is written without the fields later formats added."""
     plain = orjson.loads(orjson.dumps(statement))
-    if statement.format_version == 1:
+    if statement.format_version < 3:
+        for path in FORMAT_3_FIELDS:
+            _drop(plain, path)
+    if statement.format_version < 2:
         for path in FORMAT_2_FIELDS:
             _drop(plain, path)
     return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
 
 
 def _drop(node: Any, path: Sequence[str]) -> None:
-    """Remove the field at `path` from plain JSON values ("*": from every item of a list)."""
+    """Remove the field at `path` from plain JSON values ("*": from every item of a list). A
+    null on the way is a part the statement's format has not at all (format 1's
+    `pension_months`): nothing to remove in it."""
+    if node is None:
+        return
     head, *rest = path
     if head == "*":
         for item in node:
@@ -380,11 +454,13 @@ def build_statement(inputs: StatementInputs, policy: PolicyTables,
                           if s.start_date <= year_end
                           and (s.end_date is None or s.end_date >= f"{year}-01-01")),
         insurances=tuple(insurances),
-        pension_months=_pension_months(insurances, facts) if format_version >= 2 else None,
+        pension_months=(_pension_months(insurances, facts, nets, earlier, year_end,
+                                        format_version) if format_version >= 2 else None),
         accounts=_accounts(inputs, policy, entries, facts, backpaid),
         benefits=_benefits(facts),
-        benefits_received=(_benefits_received(facts, year) if format_version >= 2
-                           else None),
+        benefits_received=(_benefits_received(facts, year, format_version)
+                           if format_version >= 2 else None),
+        transfers=_transfers(facts, year) if format_version >= 3 else None,
     )
 
 
@@ -644,15 +720,82 @@ def _spell_in(spells: Sequence[_Spell], period: str) -> _Spell | None:
     return found
 
 
-def _pension_months(insurances: Sequence[InsuranceRecord], facts: Sequence[Fact]
-                    ) -> PensionMonths:
+def _pension_months(insurances: Sequence[InsuranceRecord], facts: Sequence[Fact],
+                    nets: Mapping[tuple[str, str], _Net],
+                    earlier: Mapping[tuple[str, str], int], year_end: str,
+                    format_version: int) -> PensionMonths:
     pension = next((r for r in insurances if r.insurance == PENSION), None)
     actual = pension.cumulative_months if pension is not None else 0
     award = next((f for f in facts if f.kind == "deemed_months"), None)
-    if award is None:
-        return PensionMonths(actual, None, None, EMPTY_TRACE)
-    deemed = int(award.data["deemed_months"])
-    return PensionMonths(actual, deemed, actual + deemed, trace_of([(award.position, award.day)]))
+    deemed = int(award.data["deemed_months"]) if award is not None else None
+    award_trace = trace_of([(award.position, award.day)]) if award is not None else EMPTY_TRACE
+    if format_version < 3:
+        return PensionMonths(actual, deemed, None if deemed is None else actual + deemed,
+                             award_trace)
+    moves = [f for f in facts if f.kind in _TRANSFER_KINDS
+             and str(f.data[_TRANSFER_DAY[f.kind]]) <= year_end]
+    moved_in = [f for f in moves if f.kind == TRANSFER_IN_POSTED]
+    moved_out = [f for f in moves if f.kind == TRANSFER_OUT_REMITTED]
+    counted = actual
+    if moves:
+        # The months that count here, as a pension award counts them: the pension months paid
+        # here (net of reversals), then each transfer in the ledger's order (facts are sorted).
+        paid_here = {period: 0 for (period, insurance), count in earlier.items()
+                     if insurance == PENSION and count > 0}
+        paid_here.update({period: 0 for (period, insurance), net in nets.items()
+                          if insurance == PENSION and net.count > 0})
+        assert len(paid_here) == actual, (len(paid_here), actual)
+        counted = len(months_after_transfers(paid_here, (
+            (OUT if f.kind == TRANSFER_OUT_REMITTED else IN,
+             str(f.data[_TRANSFER_DAY[f.kind]]), expand_segments(f.data["months"]))
+            for f in moves)))
+    return PensionMonths(
+        actual, deemed, None if deemed is None else counted + deemed, award_trace,
+        transferred_in_months=sum(int(f.data["contribution_months"]) for f in moved_in),
+        transferred_in_trace=trace_of([(f.position, f.day) for f in moved_in]),
+        transferred_out_months=sum(int(f.data["contribution_months"]) for f in moved_out),
+        transferred_out_trace=trace_of([(f.position, f.day) for f in moved_out]),
+        counted_months=counted)
+
+
+# Fact kinds of transfers between pooling regions (projections/person_facts.py) and the field
+# that holds the day each was completed on.
+TRANSFER_IN_ACCEPTED = "transfer_in_accepted"
+TRANSFER_IN_POSTED = "transfer_in_posted"
+TRANSFER_OUT_REMITTED = "transfer_out_remitted"
+_TRANSFER_DAY = {TRANSFER_IN_POSTED: "posted_on", TRANSFER_OUT_REMITTED: "remitted_on"}
+_TRANSFER_KINDS = frozenset(_TRANSFER_DAY)
+
+
+def _transfers(facts: Sequence[Fact], year: int) -> tuple[TransferLine, ...]:
+    """The transfers completed in the year, in the ledger's order. A transfer in's number and
+    the other region's name are on its acceptance (the same aggregate, recorded before)."""
+    lines = []
+    for f in facts:
+        if f.kind not in _TRANSFER_KINDS:
+            continue
+        day = str(f.data[_TRANSFER_DAY[f.kind]])
+        if day[:4] != f"{year:04d}":
+            continue
+        events = [(f.position, f.day)]
+        if f.kind == TRANSFER_IN_POSTED:
+            accepted = next((a for a in facts if a.kind == TRANSFER_IN_ACCEPTED
+                             and a.source_id == f.source_id), None)
+            assert accepted is not None, f"transfer {f.source_id} posted before its acceptance"
+            events.append((accepted.position, accepted.day))
+            direction, number = IN, str(accepted.data["transfer_no"])
+            region = str(f.data["from_region_code"])
+            region_name = str(accepted.data["from_region_name"])
+        else:
+            direction, number = OUT, str(f.data["transfer_no"])
+            region, region_name = str(f.data["to_region_code"]), str(f.data["to_region_name"])
+        lines.append(TransferLine(
+            direction=direction, transfer_no=number, other_region_code=region,
+            other_region_name=region_name, day=day,
+            contribution_months=int(f.data["contribution_months"]),
+            account_fen=int(f.data["account_fen"]), pooled_fen=int(f.data["pooled_fen"]),
+            trace=trace_of(events)))
+    return tuple(lines)
 
 
 def _accounts(inputs: StatementInputs, policy: PolicyTables, entries: Sequence[AccountRow],
@@ -724,14 +867,16 @@ def _benefits(facts: Sequence[Fact]) -> tuple[Benefit, ...]:
     return tuple(benefits)
 
 
-def _benefits_received(facts: Sequence[Fact], year: int) -> tuple[BenefitReceived, ...]:
+def _benefits_received(facts: Sequence[Fact], year: int, format_version: int
+                       ) -> tuple[BenefitReceived, ...]:
     """Per benefit kind paid up to the end of the year: the year's months and their parts, and
-    the months and amount since the first payment."""
+    the months and amount since the first payment; in format 3 the year's adjustment."""
     year_end = f"{year}-12"
     paid: dict[str, list[Fact]] = {}
     for f in facts:
         if f.kind == "pension_paid" and str(f.data["period"]) <= year_end:
             paid.setdefault(str(f.data["kind"]), []).append(f)
+    adjustments = _adjustments(facts, year) if format_version >= 3 else {}
     received = []
     for kind, payments in sorted(paid.items()):
         in_year = [f for f in payments if str(f.data["period"])[:4] == f"{year:04d}"]
@@ -749,5 +894,25 @@ def _benefits_received(facts: Sequence[Fact], year: int) -> tuple[BenefitReceive
             account_from_personal_fen=summed("account_from_personal_fen"),
             account_from_pool_fen=summed("account_from_pool_fen"),
             cumulative_months=len(payments), cumulative_fen=summed("total_fen", payments),
-            trace=trace_of([(f.position, f.day) for f in in_year])))
+            trace=trace_of([(f.position, f.day) for f in in_year]),
+            adjustment=adjustments.get(kind)))
     return tuple(received)
+
+
+def _adjustments(facts: Sequence[Fact], year: int) -> dict[str, BenefitAdjustment]:
+    """Per benefit kind, the year's adjustment (养老金调整, one per entitlement and year) of the
+    entitlement awarded that kind."""
+    kinds = {UUID(f.source_id).hex: str(f.data["kind"]) for f in facts
+             if f.kind == "entitlement_awarded"}
+    found: dict[str, BenefitAdjustment] = {}
+    for f in facts:
+        if f.kind != "pension_adjusted" or int(f.data["year"]) != year:
+            continue
+        kind = kinds[UUID(str(f.data["entitlement_id"])).hex]
+        assert kind not in found, (kind, year)  # keyed by (entitlement, year); one per kind
+        found[kind] = BenefitAdjustment(
+            year=year, effective_period=str(f.data["effective_period"]),
+            monthly_increase_fen=int(f.data["delta_fen"]),
+            arrears_months=len(f.data["arrears_periods"]),
+            arrears_fen=int(f.data["arrears_fen"]), trace=trace_of([(f.position, f.day)]))
+    return found

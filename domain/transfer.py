@@ -16,6 +16,9 @@ Procedure (DOMAIN.md §5.2, 15 + 15 + 15 working days), as this region sees it:
   old region has 15 working days to send the information table and the funds; within 15
   working days of their arrival we post them (`PensionTransferIn.Posted`). At most one
   transfer of a person is in transit (Person.transfer_in_transit).
+  An accepted transfer whose funds will not come (the old region refused, 拒绝函; or the
+  applicant withdrew) is cancelled (`PensionTransferIn.Cancelled`), which frees the person for
+  another application.
 - transfer out (转出): the new region's letter arrives (its transfer number); within 15
   working days we issue the information table and remit the funds, one event
   (`PensionTransferOut.Remitted`); the months on record here move with it.
@@ -48,8 +51,10 @@ POOLED_SHARE = Decimal("0.12")  # 国办发〔2009〕66号 art.4
 POOLED_FROM_PERIOD = "1998-01"  # months before it move no pooled part
 DEADLINE_WORKING_DAYS = 15  # each of the three steps (DOMAIN.md §5.2)
 OUT, IN = "out", "in"
-# in: accepted (letter sent, waiting for the old region's table and funds) → posted
-ACCEPTED, POSTED, REMITTED = "accepted", "posted", "remitted"
+# in: accepted (letter sent, waiting for the old region's table and funds) → posted, or
+# cancelled (the old region refused, or the applicant withdrew); out: remitted
+ACCEPTED, POSTED, REMITTED, CANCELLED = "accepted", "posted", "remitted", "cancelled"
+REASON_LENGTH_MAX = 200
 
 _REGION_CODE = re.compile(r"^\d{6}$")
 _TRANSFER_NO = re.compile(r"^[0-9A-Za-z-]{6,40}$")
@@ -251,6 +256,26 @@ class PensionTransferIn(Aggregate):
                      remittance_reference=remittance_reference,
                      journal=in_journal(self.person_id, self.from_region_code, account_fen,
                                         pooled_fen))
+
+    def cancel(self, cancelled_on: str, reason: str) -> None:
+        if self.status != ACCEPTED:
+            raise Conflict("transfer_not_cancellable", f"transfer {self.transfer_no} is "
+                           f"{self.status}: only a transfer waiting for its funds is cancelled",
+                           field="transfer_no")
+        if cancelled_on < self.accepted_on:
+            raise ValidationFailed("cancelled_before_acceptance", f"cancelled_on {cancelled_on}"
+                                   f" is before the acceptance ({self.accepted_on})",
+                                   field="cancelled_on")
+        reason = reason.strip()
+        if not reason or len(reason) > REASON_LENGTH_MAX:
+            raise ValidationFailed("reason_missing", "say why the transfer ends (the old "
+                                   "region's refusal letter, the applicant's withdrawal …), at "
+                                   f"most {REASON_LENGTH_MAX} characters", field="reason")
+        self._cancelled(person_id=self.person_id, cancelled_on=cancelled_on, reason=reason)
+
+    @event("Cancelled")
+    def _cancelled(self, person_id: str, cancelled_on: str, reason: str) -> None:
+        self.status = CANCELLED
 
     @event("Posted")
     def _posted(self, person_id: str, from_region_code: str, funds_received_on: str,

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from domain.annual_report import DEFINITIONS_ZH
+from domain.policy import PENSION
 from infra import annual_report_labels as labels
 from infra.svg_chart import Series, bar_chart, line_chart
 
@@ -62,9 +63,13 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
         if f["expenditure_fen"] is not None:  # an insurance whose payments are recorded
             code = f["insurance"]
             name = labels.short_name(code, f["name_zh"])
-            found["monthly_expenditure"] = line_chart(
+            # the pension is paid by runs here (ledger day); the others by other systems, as
+            # their payment files date them (domain/benefit_payment.py)
+            paid_basis = "按记账日" if code == PENSION else "按支付日期"
+            key = "monthly_expenditure" + ("" if code == PENSION else f"_{code}")
+            found[key] = line_chart(
                 f"{report['year']}年月度{name}基金支出（待遇发放）", MONTH_LABELS_ZH,
-                [Series("按记账日", tuple(labels.wan_yuan(m["expenditure_fen"][code])
+                [Series(paid_basis, tuple(labels.wan_yuan(m["expenditure_fen"][code])
                                           for m in monthly)),
                  Series("按所属期", tuple(labels.wan_yuan(m["expenditure_for_periods_fen"][code])
                                           for m in monthly))], "万元")

@@ -5,7 +5,8 @@ Every figure comes from read models that are rebuilt from the events (`projectio
 participation_years and participation_milestones (participants, retirements, deaths, links,
 pension awards), fund_income_months with fund_income_employers (income per insurance, basis and
 employer type), fund_movements (the same income counted again, as a check), account_days
-(year-end balances), backpayments, cases, pension_payments, pension_adjustments. The queries
+(year-end balances), backpayments, cases, pension_payments, pension_adjustments,
+benefit_payments (the other insurances' imported benefits). The queries
 run in one read snapshot (`ViewsDb.snapshot`) together with the tracking positions of these
 read models: the report says the position P it is as known at, and the same events up to P
 give the same report, whichever backend and however often rebuilt. Computed again after events
@@ -52,6 +53,7 @@ from infra.bootstrap import Container
 from infra.certification_service import certification_rule
 from infra.projection_runner import TRACKING_TABLE
 from infra.scratch_views import Progress, replayed
+from projections.benefit_payments import TABLE as BENEFITS_TABLE
 from projections.certifications import CERTIFICATIONS as CERTIFICATIONS_TABLE
 from projections.fund_income import EMPLOYERS as EMPLOYER_TYPES_TABLE
 from projections.fund_income import TABLE as INCOME_TABLE
@@ -79,7 +81,7 @@ Query = Callable[..., list[tuple[Any, ...]]]
 # The read models the report reads: it is as known at the least position among them.
 READ_MODELS = ("participation_years", "fund_income", "fund_movements", "account_days",
                "backpayments", "cases", "pension_payments", "pension_adjustments",
-               "pension_certifications", "pension_transfers")
+               "pension_certifications", "pension_transfers", "benefit_payments")
 # A report as known at an earlier position replays the log up to it (measured ~19,000 positions
 # a second on PostgreSQL, 2 cores): the API does it for positions up to this (under a minute),
 # the command line for any.
@@ -195,7 +197,9 @@ def _rows(query: Query, year: int) -> dict[str, Any]:
                           "SELECT direction, status, person_id, other_region_code,"
                           " other_region_name, opened_on, due_on, completed_on,"
                           f" contribution_months, account_fen, pooled_fen FROM {TRANSFERS_TABLE}"
-                          " WHERE opened_on <= ?", (last,))],
+                          # log order: a region is named as in its year's first transfer
+                          # recorded, whatever order the database returns rows in
+                          " WHERE opened_on <= ? ORDER BY opened_position", (last,))],
     }
 
 
@@ -237,12 +241,40 @@ def _expenditure(query: Query, year: int) -> dict[str, Any]:
                  " AND period <= ? GROUP BY period", (first, last))]
     [(recipients,)] = query(f"SELECT COUNT(DISTINCT person_id) FROM {PAYMENTS_TABLE}"
                             " WHERE period >= ? AND period <= ?", (first, last))
+    benefits, benefit_recipients = _benefit_expenditure(query, year)
     [(persons, increase, arrears_months, arrears)] = query(
         "SELECT COUNT(*), COALESCE(SUM(delta_fen), 0), COALESCE(SUM(arrears_months), 0),"
         f" COALESCE(SUM(arrears_fen), 0) FROM {ADJUSTMENTS_TABLE} WHERE year = ?", (year,))
-    return {"expenditure": rows, "benefit_recipients": {PENSION: int(recipients)},
+    return {"expenditure": rows + benefits,
+            "benefit_recipients": {PENSION: int(recipients), **benefit_recipients},
             "pension_adjustment": AdjustmentStats(int(persons), int(increase),
                                                   int(arrears_months), int(arrears))}
+
+
+def _benefit_expenditure(query: Query, year: int
+                         ) -> tuple[list[ExpenditureRow], dict[str, int]]:
+    """The imported benefits of the other insurances (read model `benefit_payments`) per
+    insurance and month of the year: paid in it by their own payment date (支付日期, RECEIVED:
+    the paying system's day, not the day the file was imported) and paid for it (PERIOD); and
+    the persons paid for a month of the year, per insurance."""
+    first, last = f"{year:04d}-01", f"{year:04d}-12"
+
+    def row(basis: str, month: Any, insurance: Any, amount: Any, payments: Any
+            ) -> ExpenditureRow:
+        return ExpenditureRow(basis, str(month), str(insurance), int(amount), 0, 0, 0, 0,
+                              int(payments))
+
+    rows = [row(RECEIVED, *values) for values in query(
+        f"SELECT substr(paid_on, 1, 7), insurance, SUM(amount_fen), COUNT(*) FROM {BENEFITS_TABLE}"
+        " WHERE paid_on >= ? AND paid_on <= ? GROUP BY substr(paid_on, 1, 7), insurance",
+        (f"{first}-01", f"{last}-31"))]
+    rows += [row(PERIOD, *values) for values in query(
+        f"SELECT period, insurance, SUM(amount_fen), COUNT(*) FROM {BENEFITS_TABLE}"
+        " WHERE period >= ? AND period <= ? GROUP BY period, insurance", (first, last))]
+    recipients = {str(insurance): int(persons) for insurance, persons in query(
+        f"SELECT insurance, COUNT(DISTINCT person_id) FROM {BENEFITS_TABLE}"
+        " WHERE period >= ? AND period <= ? GROUP BY insurance", (first, last))}
+    return rows, recipients
 
 
 def participation_groups(query: Query, year: int) -> list[ParticipationGroup]:

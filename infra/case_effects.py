@@ -79,6 +79,14 @@ def _accept_transfer_in(c: Container, p: dict[str, Any], actor: str, case: str
                               p["applied_on"], p.get("accepted_on"))
 
 
+def _cancel_transfer_in(c: Container, p: dict[str, Any], actor: str, case: str
+                        ) -> CommandResult:
+    from infra.transfer_service import cancel_transfer_in
+
+    return cancel_transfer_in(c, p["id_number"], p["transfer_no"], p["reason"],
+                              p.get("cancelled_on"))
+
+
 def _post_transfer_in(c: Container, p: dict[str, Any], actor: str, case: str) -> CommandResult:
     from infra.transfer_service import post_transfer_in
 
@@ -139,6 +147,9 @@ EFFECTS: dict[str, Effect] = {
         {"id_number": str, "transfer_no": str, "funds_received_on": str, "months": list,
          "account_fen": int, "pooled_fen": int, "remittance_reference": str},
         {"posted_on": str}, _post_transfer_in, "id_number"),
+    "cancel_pension_transfer_in": Effect(
+        {"id_number": str, "transfer_no": str, "reason": str}, {"cancelled_on": str},
+        _cancel_transfer_in, "id_number"),
     "change_person_name": Effect(
         {"id_number": str, "name": str}, {},
         lambda c, p, a, k: c.ledger.change_person_name(p["id_number"], p["name"]), "id_number"),

@@ -32,6 +32,12 @@ TRANSFER_IN_SHARE = 0.001  # of persons: pension relationships moved here from o
 TRANSFERS_IN_MIN = 3  # the last accepted one is left waiting for its funds (在途, overdue)
 DEMO_ACCOUNT_SHARE = Decimal("0.0896")  # 8% of the bases × 1.12 interest, a plausible balance
 TRANSFERS_OUT = 2  # moved to other provinces in January of the year after the last
+# Benefits other systems paid in the last year, imported as a payment-detail file (per person):
+UNEMPLOYED_SHARE = 0.03  # 失业保险金 for 3-6 months (a few with a training subsidy)
+MATERNITY_SHARE = 0.02  # of women: 生育津贴 (98 days of wage) and 生育医疗费
+INJURED_SHARE = 0.004  # 工伤医疗费, a third of them with 一次性伤残补助金
+MEDICAL_SHARE = 0.01  # 1-3 settlements of the employee medical insurance (医疗费用结算)
+UNEMPLOYMENT_BENEFIT_FEN = (172_000, 195_000)  # a month, about 90% of Guangdong's minimum wage
 # Other provinces' agencies (a move inside Guangdong would move no money, DOMAIN.md §5.1).
 OTHER_REGIONS = (("330106", "杭州市西湖区社会保险事业管理中心"),
                  ("110101", "北京市东城区社会保险基金管理中心"),
@@ -218,11 +224,13 @@ def load_demo(c: Container, persons: int, months: int = 24, seed: int = 20231,
             report(f"interest {year}", 1, 1)
     moved_out = _transfers_out(c, plan, years[-1] + 1, rng, exclude=set(moved_in))
     report("transfers out", len(moved_out), len(moved_out))
+    benefits = _benefit_payments(c, plan, years[-1], rng)
+    report("benefits", benefits, benefits)
     c.runner.catch_up()
     return {"employers": total_employers, "persons": persons,
             "person_months": posted.summary(), "reversals": reversals, "interest": interest,
             "transfers_in": len(moved_in), "transfers_out": len(moved_out),
-            "position": c.store.max_position()}
+            "benefit_payments": benefits, "position": c.store.max_position()}
 
 
 def _transfers_in(c: Container, plan: DemoPlan, year: int, rng: random.Random) -> list[str]:
@@ -271,6 +279,67 @@ def _transfers_out(c: Container, plan: DemoPlan, year: int, rng: random.Random,
         transfer_out(c, number, f"ZR{code}{year}01{i:04d}", code, name, f"{year}-01-06",
                      f"{year}-01-20")
     return [str(p["id_number"]) for p in chosen]
+
+
+def _benefit_payments(c: Container, plan: DemoPlan, year: int, rng: random.Random) -> int:
+    """Benefits of 210/310/410/510 paid by other systems in `year` (unemployment benefit, a
+    training subsidy, maternity allowance and medical bills, work-injury medical bills and
+    one-off subsidies, medical settlements), written as a payment-detail file and imported the
+    way a clerk would (infra/benefit_payment_import.py); the number of payments. Invented: the
+    demo's persons stay employed and contributing meanwhile."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    from infra.benefit_payment_import import import_benefit_payments
+
+    last_day = date(year, 12, 31)
+    if last_day >= date.today():
+        return 0  # a payment cannot be dated in the future
+    rows: list[list[str]] = []
+
+    def pay(number: str, insurance: str, kind: str, month: int, day: int, fen: int,
+            prefix: str) -> None:
+        paid_on = date(year, month, day)
+        rows.append([paid_on.isoformat(), insurance, kind, number, f"{year}-{month:02d}",
+                     f"{fen // 100}.{fen % 100:02d}", f"{prefix}{year}{len(rows) + 1:06d}"])
+
+    people = plan.people
+    for p in rng.sample(people, max(3, int(len(people) * UNEMPLOYED_SHARE))):
+        number, first = str(p["id_number"]), rng.randint(1, 7)
+        monthly_fen = rng.randint(*UNEMPLOYMENT_BENEFIT_FEN)
+        for month in range(first, first + rng.randint(3, 6)):
+            pay(number, "210", "失业保险金", month, 15, monthly_fen, "SY")
+        if rng.random() < 0.2:
+            pay(number, "210", "职业培训补贴", first + 2, 20, rng.randint(80_000, 200_000), "SY")
+    women = [p for p in people if int(str(p["id_number"])[16]) % 2 == 0
+             and str(p["id_number"])[6:10] >= "1984"]
+    for p in rng.sample(women, min(len(women), max(2, int(len(women) * MATERNITY_SHARE)))):
+        number, month = str(p["id_number"]), rng.randint(1, 11)
+        wages = p["wages_fen"]
+        assert isinstance(wages, list)
+        pay(number, "510", "生育医疗费", month, 10, rng.randint(300_000, 800_000), "SYB")
+        pay(number, "510", "生育津贴", month + 1, 10, int(wages[-1]) * 98 // 30, "SYB")
+    for p in rng.sample(people, max(2, int(len(people) * INJURED_SHARE))):
+        number, month = str(p["id_number"]), rng.randint(1, 10)
+        wages = p["wages_fen"]
+        assert isinstance(wages, list)
+        pay(number, "410", "工伤医疗费", month, 25, rng.randint(200_000, 3_000_000), "GS")
+        if rng.random() < 0.35:  # months of wage by disability grade (工伤保险条例 第35-37条)
+            pay(number, "410", "一次性伤残补助金", month + 2, 25,
+                int(wages[-1]) * rng.choice((7, 9, 11)), "GS")
+    for p in rng.sample(people, max(3, int(len(people) * MEDICAL_SHARE))):
+        number = str(p["id_number"])
+        for month in sorted(rng.sample(range(1, 13), rng.randint(1, 3))):
+            pay(number, "310", "医疗费用结算", month, 28, rng.randint(50_000, 2_000_000), "YB")
+    with tempfile.TemporaryDirectory(prefix="demo-benefits-") as folder:
+        path = Path(folder) / f"待遇支付明细{year}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["支付日期", "险种代码", "待遇类别", "身份证号", "所属期", "金额",
+                             "凭证号"])
+            writer.writerows(rows)
+        return import_benefit_payments(c, path, imported_by=DEMO_SOURCE).paid
 
 
 def period_complete(year: int, year_periods: list[Period]) -> bool:

@@ -25,6 +25,7 @@ from domain.access_record import AccessRecord
 from domain.alert import Alert
 from domain.authorisation import TellerAuthorisation
 from domain.backpay import BackPayment
+from domain.benefit_payment import BenefitPayment
 from domain.case import Case
 from domain.certification import Certification
 from domain.contribution import ContributionMonth
@@ -55,7 +56,7 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Employer, Person, ContributionMonth, InterestYear, CommandReceipt, StaffUser, TokenIndex,
     ImportBatch, SuspenseItem, FinanceStatement, BackPayment, Case, TellerAuthorisation,
     Entitlement, SchemeLink, Digest, AccessRecord, Alert, PensionPayment, Certification,
-    PensionAdjustment, PensionTransferIn, PensionTransferOut)
+    PensionAdjustment, PensionTransferIn, PensionTransferOut, BenefitPayment)
 POLL_INTERVAL_SECONDS = 0.1
 FOLLOW_COALESCE_SECONDS = 0.025
 WAIT_TIMEOUT_SECONDS_MAX = 30.0

@@ -16,9 +16,12 @@ from domain.statement import (
     PAID,
     RETIRED,
     SUSPENDED,
+    BenefitAdjustment,
     BenefitReceived,
     PensionMonths,
+    TransferLine,
 )
+from domain.transfer import IN, OUT
 from projections.fund_movements import LEDGER_TIMEZONE
 
 TITLE = "社会保险个人权益记录单"
@@ -28,6 +31,9 @@ SEX_ZH = {"M": "男", "F": "女"}
 MONTH_STATUS_ZH = {PAID: "已缴", ARREARS: "欠缴"}
 BACKPAID_ZH = "补缴"
 BENEFIT_ZH = {BASIC_PENSION: "基本养老金"}
+TRANSFER_DIRECTION_ZH = {IN: "转入", OUT: "转出"}
+TRANSFERRED_IN_MONTHS_ZH = "转入缴费月数"
+TRANSFERRED_OUT_MONTHS_ZH = "转出缴费月数"
 # The personal account's figures in the order printed: (field, label).
 ACCOUNT_FIGURES = (
     ("opening", "上年末账户累计储存额"),
@@ -58,6 +64,51 @@ def pension_months_text(months: PensionMonths) -> str:
                 "视同缴费月数未核定（退休核定时认定），合计暂不计算")
     return (f"基本养老保险累计缴费月数：实际缴费 {months.actual_months} 个月 + 视同缴费 "
             f"{months.deemed_months} 个月 = 合计 {months.total_months} 个月")
+
+
+def moved_by_transfers(months: PensionMonths) -> bool:
+    """Whether transfers between regions moved months in or out (format 3 only)."""
+    return bool(months.transferred_in_months or months.transferred_out_months)
+
+
+def pension_months_lines(months: PensionMonths) -> tuple[str, ...]:
+    """The basic pension's months as printed: one line as `pension_months_text` when no
+    transfer moved months; otherwise the months here with those moved in and out, then the
+    deemed months and the total, on two lines (one is too wide for the A4 page)."""
+    if not moved_by_transfers(months):
+        return (pension_months_text(months),)
+    counted = (f"基本养老保险累计缴费月数：实际缴费 {months.actual_months} 个月 + "
+               f"{TRANSFERRED_IN_MONTHS_ZH} {months.transferred_in_months} 个月 − "
+               f"{TRANSFERRED_OUT_MONTHS_ZH} {months.transferred_out_months} 个月 = "
+               f"本统筹区累计 {months.counted_months} 个月")
+    if months.deemed_months is None:
+        return counted, "视同缴费月数未核定（退休核定时认定），合计暂不计算"
+    return counted, (f"视同缴费 {months.deemed_months} 个月，合计 {months.total_months} 个月")
+
+
+def transfer_text(transfer: TransferLine, *, with_region_name: bool = True,
+                  with_number: bool = False) -> str:
+    """转移接续 of one transfer on one line: day, direction, the other region, months, money.
+    The region's name (up to 60 characters) and the transfer number are left out where the
+    line must fit the A4 page."""
+    direction = TRANSFER_DIRECTION_ZH[transfer.direction]
+    region = transfer.other_region_code
+    if with_region_name and transfer.other_region_name:
+        region += f" {transfer.other_region_name}"
+    return (f"转移接续：{transfer.day} {direction}（{'自' if transfer.direction == IN else '至'}"
+            f"{region}）{transfer.contribution_months} 个月，个人账户 "
+            f"{yuan(transfer.account_fen)} 元，统筹基金 {yuan(transfer.pooled_fen)} 元"
+            + (f"（编号 {transfer.transfer_no}）" if with_number else ""))
+
+
+def adjustment_text(adjustment: BenefitAdjustment) -> str:
+    """养老金调整 of the year on one line: the monthly increase and its arrears (补发)."""
+    text = (f"{adjustment.year}年养老金调整：自 {adjustment.effective_period} 起每月增加 "
+            f"{yuan(adjustment.monthly_increase_fen)} 元")
+    if adjustment.arrears_months:
+        text += (f"；补发 {adjustment.arrears_months} 个月 "
+                 f"{yuan(adjustment.arrears_fen)} 元")
+    return text
 
 
 def benefit_received_lines(received: BenefitReceived, account_balance_fen: int | None

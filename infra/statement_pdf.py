@@ -41,11 +41,13 @@ from infra.statement_labels import (
     SEX_ZH,
     STATUS_ZH,
     TITLE,
+    adjustment_text,
     benefit_name,
     benefit_received_lines,
     cst_time,
-    pension_months_text,
+    pension_months_lines,
     rate_percent,
+    transfer_text,
     yuan,
 )
 
@@ -55,6 +57,10 @@ TOP, BOTTOM = PAGE_HEIGHT - MARGIN, MARGIN
 QR_MODULE_POINTS = 2.2  # a 37-module symbol is 29 mm wide: phones read it at arm's length
 EMPLOYMENTS_SHOWN_MAX = 3
 BENEFITS_SHOWN_MAX = 3
+TRANSFERS_SHOWN_MAX = 3  # a transfer in a year is rare; more in one year rarer still
+FOOTER_GAP = 10  # points between the body's last baseline and the footer's rule
+LINE_HEIGHT = 13  # of the lines of text under a section
+SECTION_HEIGHT = 20  # a section's title and rule (_section) after a gap of 4
 THIN, THICK = 0.4, 0.8  # line widths
 SHORT_NAMES = {"110": "养老", "210": "失业", "310": "医疗", "410": "工伤", "510": "生育"}
 # The monthly table: (insurance, employer part or not) per column after month and base.
@@ -147,8 +153,10 @@ def render_pdf(statement: Statement, content_hash: str, verification_code: str,
     y = _summary(page, statement, y)
     y = _months(page, statement, y)
     y = _accounts(page, statement, y)
-    _benefits(page, statement, y)
-    _footer(page, content_hash, verification_code, verify_url)
+    y = _benefits(page, statement, y)
+    modules = qr_modules(verify_url)
+    _transfers(page, statement, y, _footer_top(modules) + FOOTER_GAP)
+    _footer(page, modules, content_hash, verification_code, verify_url)
     return write_page(page.content(), {
         "Title": f"{TITLE}（{statement.year}年度）",
         "Author": f"社会保险经办机构 {statement.region_code}",
@@ -256,8 +264,9 @@ def _summary(page: _Page, s: Statement, y: float) -> float:
     page.line(LEFT, y - 4, RIGHT, y - 4)
     if s.pension_months is None:  # format 1
         return y - 6
-    y -= 13
-    page.text(LEFT + 2, y, pension_months_text(s.pension_months), 8.5)
+    for line in pension_months_lines(s.pension_months):
+        y -= 13
+        page.text(LEFT + 2, y, line, 8.5)
     return y - 3
 
 
@@ -338,18 +347,57 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
                                f"{benefit.first_period or '—'}", 9)
     pension = s.account(PENSION)
     for received in (s.benefits_received or ())[:BENEFITS_SHOWN_MAX]:
-        for line in benefit_received_lines(received, pension.closing.fen if pension else None):
+        lines = benefit_received_lines(received, pension.closing.fen if pension else None)
+        if received.adjustment is not None:
+            lines += (adjustment_text(received.adjustment),)
+        for line in lines:
             y -= 13
             page.text(LEFT + 2, y, line, 9)
     return y
 
 
-def _footer(page: _Page, content_hash: str, code: str, verify_url: str) -> None:
-    modules = qr_modules(verify_url)
+def _transfers(page: _Page, s: Statement, y: float, floor: float) -> None:
+    """六、转移接续: the year's transfers, as many as the page has room for above the footer
+    (`floor`, the lowest baseline allowed); the rest named in one line that sends the reader to
+    the electronic statement, which has every one (and section 二 the months they moved)."""
+    transfers = s.transfers or ()
+    if not transfers:
+        return
+    room = int((y - SECTION_HEIGHT - floor) // LINE_HEIGHT)  # lines under the section's title
+    if room < 1:
+        if y - LINE_HEIGHT >= floor:
+            page.text(LEFT + 2, y - LINE_HEIGHT,
+                      f"本年转移接续 {len(transfers)} 条，详见电子记录单", 9)
+        return
+    y = _section(page, y - 4, "六、转移接续（金额单位：元）")
+    fits = min(room, TRANSFERS_SHOWN_MAX)
+    shown = transfers if len(transfers) <= fits else transfers[:fits - 1]
+    for transfer in shown:
+        y -= LINE_HEIGHT
+        page.text(LEFT + 2, y, _fitted(transfer_text(transfer), transfer_text(
+            transfer, with_region_name=False), 9), 9)
+    if len(shown) < len(transfers):
+        rest = len(transfers) - len(shown)
+        page.text(LEFT + 2, y - LINE_HEIGHT, (f"另有 {rest} 条转移接续记录" if shown else
+                                              f"本年转移接续 {rest} 条") + "，详见电子记录单", 9)
+
+
+def _fitted(text: str, shorter: str, size: float) -> str:
+    """`text` if it fits the width of the page at `size`, else `shorter`."""
+    return text if _cjk(text)[1] * size <= RIGHT - LEFT - 2 else shorter
+
+
+def _footer_top(modules: Sequence[Sequence[bool]]) -> float:
+    """Where the footer's rule is: over the QR symbol in the bottom margin's corner."""
+    return BOTTOM + len(modules) * QR_MODULE_POINTS + 8
+
+
+def _footer(page: _Page, modules: Sequence[Sequence[bool]], content_hash: str, code: str,
+            verify_url: str) -> None:
     size = len(modules) * QR_MODULE_POINTS
     qr_left, qr_top = RIGHT - size, BOTTOM + size
     page.paths.append(_qr_image(modules, qr_left, qr_top))
-    page.line(LEFT, qr_top + 8, RIGHT, qr_top + 8, THICK)
+    page.line(LEFT, _footer_top(modules), RIGHT, _footer_top(modules), THICK)
     page.text(LEFT, qr_top - 8, f"校验码：{code}", 11)
     page.text(LEFT, qr_top - 22, "内容摘要（SHA-256）：", 8)
     page.monospace(LEFT, qr_top - 32, content_hash, 7)

@@ -246,8 +246,9 @@ class Tracer:
     def person_history(self, person_id: str) -> list[TraceEntry]:
         """Every event of the person's aggregates (registration, months, interest years,
         back-payments, cases, suspense items assigned to them, benefits and their payments,
-        scheme link), in log order, with the fen each put on each account of theirs and on the
-        pooled funds."""
+        scheme link, transfers between regions), in log order, with the fen each put on each
+        account of theirs, on the pooled funds and on another region's account (a transfer's
+        other side)."""
         region = self.store.settings.region_code
         ids: list[UUID] = [UUID(person_id), Entitlement.create_id(region, person_id),
                            SchemeLink.create_id(region, person_id)]
@@ -271,6 +272,8 @@ class Tracer:
             "SELECT serial_no FROM suspense_items WHERE assigned_person_id = ?", (person_id,))]
         ids += [UUID(str(p)) for (p,) in self.views.query(
             "SELECT payment_id FROM pension_payments WHERE person_id = ?", (person_id,))]
+        ids += [UUID(str(t)) for (t,) in self.views.query(
+            "SELECT transfer_id FROM pension_transfers WHERE person_id = ?", (person_id,))]
         events = self.store.events_of(ids)
         if not events:
             raise NotFound("person_unknown", f"no events of person {person_id}")
@@ -279,7 +282,7 @@ class Tracer:
         for e in events:
             amounts: dict[str, int] = {}
             for account, debit, credit in e.state.get("journal") or ():
-                if account.startswith(mine) or account.startswith("fund:"):
+                if account.startswith((mine, "fund:", "region:")):
                     amounts[account] = amounts.get(account, 0) + int(credit) - int(debit)
             entry = _entry(e, ledger_day(e.recorded_at), 0, 0, None)
             entry.amounts = amounts

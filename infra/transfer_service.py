@@ -8,6 +8,8 @@ transfer_in accepts, transfer_in_posting posts the funds, transfer_out remits).
 - `post_transfer_in`: the table and the funds arrived; the months, the account part and the
   pooled part are posted. Refused when a month listed is on record here too (重复缴费 must be
   cleared first), or the pooled part is not 12% of the listed bases.
+- `cancel_transfer_in`: an accepted transfer whose funds will not come ends (refusal letter,
+  withdrawal); the person may apply again.
 - `transfer_out`: the new region's letter arrived; the months on record here, the account
   balance and the pooled part are computed from the read models (caught up first) and
   remitted in one event. The person must have stopped contributing here, with no
@@ -24,9 +26,12 @@ import orjson
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.transfer import (
     ACCEPTED,
+    CANCELLED,
     DEADLINE_WORKING_DAYS,
     IN,
     OUT,
+    POSTED,
+    REMITTED,
     PensionTransferIn,
     PensionTransferOut,
     check_other_region,
@@ -45,6 +50,7 @@ from projections.fund_movements import LEDGER_TIMEZONE
 from projections.transfers import TABLE
 
 REFERENCE_LENGTH_MAX = 64
+STATUSES = (ACCEPTED, POSTED, REMITTED, CANCELLED)
 
 
 def _day(text: str | None, field: str) -> str:
@@ -167,6 +173,34 @@ def post_transfer_in(c: Container, id_number: str, transfer_no: str, funds_recei
     return c.ledger.execute("post_transfer_in", payload, decide, idempotency_key)
 
 
+def cancel_transfer_in(c: Container, id_number: str, transfer_no: str, reason: str,
+                       cancelled_on: str | None = None, idempotency_key: str | None = None
+                       ) -> CommandResult:
+    """转入终止: an accepted transfer in whose funds will not come (the old region refused, or
+    the applicant withdrew) ends, and the person may apply again."""
+    number = check_transfer_no(transfer_no)
+    day = _day(cancelled_on, "cancelled_on")
+    if not isinstance(reason, str):
+        raise ValidationFailed("reason_missing", "reason must be text", field="reason")
+    payload = {"id_number": id_number, "transfer_no": number, "reason": reason.strip(),
+               "cancelled_on": day}
+
+    def decide() -> Decision:
+        person = c.ledger.person(id_number)
+        transfer: PensionTransferIn | None = c.ledger._get(
+            PensionTransferIn.create_id(c.settings.region_code, number))
+        if transfer is None or transfer.person_id != str(person.id):
+            raise NotFound("transfer_not_found", f"no transfer in numbered {number} for this "
+                           "person", field="transfer_no")
+        transfer.cancel(day, reason)
+        person.close_transfer_in(number, "cancelled")
+        return Decision([person, transfer], {"person_id": str(person.id),
+                                             "transfer_id": str(transfer.id),
+                                             "transfer_no": number, "cancelled_on": day})
+
+    return c.ledger.execute("cancel_transfer_in", payload, decide, idempotency_key)
+
+
 def transfer_out(c: Container, id_number: str, transfer_no: str, to_region_code: str,
                  to_region_name: str, letter_received_on: str, remitted_on: str | None = None,
                  idempotency_key: str | None = None) -> CommandResult:
@@ -237,6 +271,9 @@ def transfers(c: Container, person_id: str | None = None, direction: str | None 
         where.append("direction = ?")
         params.append(direction)
     if status is not None:
+        if status not in STATUSES:
+            raise ValidationFailed("transfer_status_unknown", f"status must be one of "
+                                   f"{', '.join(STATUSES)}", field="status")
         where.append("status = ?")
         params.append(status)
     if overdue_on is not None:

@@ -36,6 +36,9 @@ KINDS = {
     "PensionPayment.Paid": "pension_payment",
     # Arrears of a pension adjustment come from the pooled fund only (read for coverage).
     "PensionAdjustment.Adjusted": "pension_adjustment",
+    # Benefits of 210/310/410/510 imported from other systems come from the pooled funds only
+    # (read for coverage).
+    "BenefitPayment.Paid": "benefit_payment",
 }
 
 

@@ -24,6 +24,8 @@ Payments (支出), by kind:
 - `benefit`: a monthly pension paid (`PensionPayment.Paid`): its whole amount under 110, the
   part drawn from the personal account included (it leaves the fund's books as well); and the
   arrears (补发) paid with a pension adjustment (`PensionAdjustment.Adjusted`, `arrears_fen`);
+  and a benefit of 210/310/410/510 that another system paid and a payment-detail file brought
+  (`BenefitPayment.Paid`): its amount under its insurance;
 - `transfer_out`: the funds of a pension transfer remitted to another region
   (`PensionTransferOut.Remitted`): its whole amount under 110.
 Not cash, not here: interest (`InterestYear.Credited` moves money between the pooled fund and
@@ -69,6 +71,7 @@ HELD = "SuspenseItem.Held"
 REFUNDED = "SuspenseItem.Refunded"
 PENSION_PAID = "PensionPayment.Paid"
 PENSION_ARREARS = "PensionAdjustment.Adjusted"  # its arrears (补发): a benefit paid too
+BENEFIT_PAID = "BenefitPayment.Paid"  # 失业、医疗、工伤、生育待遇 paid by other systems
 TRANSFER_POSTED = "PensionTransferIn.Posted"
 TRANSFER_REMITTED = "PensionTransferOut.Remitted"
 CLEARING_ACCOUNT = "clearing:tax"
@@ -126,7 +129,7 @@ class FundMovements(Projection):
     version = 2
     tables = (TABLE, SUSPENSE_INSURANCES)
     event_types = (*MONTH_EVENTS, HELD, REFUNDED, PENSION_PAID, PENSION_ARREARS,
-                   TRANSFER_POSTED, TRANSFER_REMITTED)
+                   TRANSFER_POSTED, TRANSFER_REMITTED, BENEFIT_PAID)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -164,6 +167,8 @@ class FundMovements(Projection):
                 add(day, insurance, REFUND, -_suspense_fen(e["journal"]), record.position)
             elif record.type_name == PENSION_PAID:
                 add(day, PENSION, BENEFIT, int(e["total_fen"]), record.position)
+            elif record.type_name == BENEFIT_PAID:
+                add(day, str(e["insurance"]), BENEFIT, int(e["amount_fen"]), record.position)
             elif record.type_name == TRANSFER_POSTED:
                 add(day, PENSION, TRANSFER_IN, int(e["total_fen"]), record.position)
             elif record.type_name == TRANSFER_REMITTED:

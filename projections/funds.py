@@ -27,6 +27,7 @@ JOURNAL_EVENT_TYPES = (
     "PensionAdjustment.Adjusted",
     "PensionTransferIn.Posted",
     "PensionTransferOut.Remitted",
+    "BenefitPayment.Paid",
 )
 
 

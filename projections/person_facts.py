@@ -1,7 +1,9 @@
 """Facts about persons and employers as they were recorded, append-only, each with its log
 position: registration, name changes, employment spells, declared bases, retirement, death,
-benefit awards (and the deemed months a pension award recognised) and the pension payments
-made, the inputs of each interest year, and the months a back-payment posted. What a
+benefit awards (and the deemed months a pension award recognised), the pension payments made
+and the yearly pension adjustments, the inputs of each interest year, the months a
+back-payment posted, and the transfers of the pension relationship between pooling regions
+(accepted and posted in, remitted out: the months and money they moved). What a
 personal rights statement (个人权益记录单) needs "as known at position P": a row counts when
 its position ≤ P, and no row is ever updated, so a statement rebuilt later from the same P is
 the same statement (projections/employments.py and person_bases.py keep only the current state
@@ -44,6 +46,11 @@ OTHER_KINDS = {
     "InterestYear.Recomputed": "interest_year",
     "Entitlement.Awarded": "entitlement_awarded",
     "PensionPayment.Paid": "pension_paid",
+    "PensionAdjustment.Adjusted": "pension_adjusted",
+    # A transfer in's number and the other region's name are on its acceptance only.
+    "PensionTransferIn.Accepted": "transfer_in_accepted",
+    "PensionTransferIn.Posted": "transfer_in_posted",
+    "PensionTransferOut.Remitted": "transfer_out_remitted",
 }
 FIRST_PAYMENT = "Entitlement.FirstPaymentScheduled"  # names its entitlement, not the person
 # Months posted by a back-payment's collection (source "backpay:<id>"): the statement shows
@@ -71,6 +78,15 @@ KEPT_FIELDS = {
     "backpaid_month": ("period", "source"),
     "pension_paid": ("kind", "period", "basic_fen", "transitional_fen", "account_fen",
                      "account_from_personal_fen", "account_from_pool_fen", "total_fen"),
+    "pension_adjusted": ("entitlement_id", "year", "effective_period", "delta_fen",
+                         "arrears_periods", "arrears_fen"),
+    "transfer_in_accepted": ("transfer_no", "from_region_code", "from_region_name",
+                             "accepted_on"),
+    # months: `[from_period, to_period, base_fen]` runs (175 months are 3 rows)
+    "transfer_in_posted": ("from_region_code", "posted_on", "months", "contribution_months",
+                           "account_fen", "pooled_fen"),
+    "transfer_out_remitted": ("transfer_no", "to_region_code", "to_region_name", "remitted_on",
+                              "months", "contribution_months", "account_fen", "pooled_fen"),
 }
 EMPLOYER_KEPT_FIELDS = {
     "registered": ("credit_code", "name", "employer_type", "risk_class"),
@@ -91,7 +107,9 @@ def _kept(state: dict[str, Any], fields: Sequence[str]) -> str:
 
 class PersonFacts(Projection):
     name = "person_facts"
-    version = 3  # 3: deaths and the deemed months of pension awards
+    # 3: deaths and the deemed months of pension awards; 4: transfers and pension adjustments
+    # (stores written since transfers and adjustments exist hold them: rebuilt to add them)
+    version = 4
     tables = (FACTS, KEYS, EMPLOYERS)
     event_types = (*PERSON_KINDS, *OTHER_KINDS, FIRST_PAYMENT, *EMPLOYER_KINDS, *MONTH_POSTINGS)
 

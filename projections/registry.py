@@ -8,6 +8,7 @@ from projections.accounts import PersonalAccounts
 from projections.alerts import Alerts
 from projections.backpayments import BackPayments
 from projections.base import Projection
+from projections.benefit_payments import BenefitPayments
 from projections.cases import Cases
 from projections.certifications import PensionCertifications
 from projections.digests import Digests
@@ -35,4 +36,4 @@ def all_projections() -> list[Projection]:
             BackPayments(), Cases(), Digests(), AccountDays(), AccessLog(),
             PersonFacts(), Alerts(), ParticipationYears(), FundIncome(), PensionPayments(),
             PensionCertifications(),
-            PensionAdjustments(), PensionTransfers()]
+            PensionAdjustments(), PensionTransfers(), BenefitPayments()]

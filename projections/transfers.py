@@ -1,6 +1,7 @@
 """Pension transfers between pooling regions (跨统筹区转移接续, domain/transfer.py): one row per
 transfer, in or out, as it stands — accepted and waiting for the old region's funds, posted,
-or remitted — with its amounts and the months it moved (JSON `[from, to, base_fen]` runs).
+cancelled, or remitted — with its amounts and the months it moved (JSON `[from, to,
+base_fen]` runs).
 
 What reads it: the transfer lists and overdue queue (`GET /v1/transfers`), a person's
 transfers, the months a pension award counts (infra/pension_service.pension_months), and the
@@ -14,7 +15,7 @@ from uuid import UUID
 
 import orjson
 
-from domain.transfer import ACCEPTED, IN, OUT, POSTED, REMITTED
+from domain.transfer import ACCEPTED, CANCELLED, IN, OUT, POSTED, REMITTED
 from projections.base import EventRecord, Projection, ViewCursor
 
 TABLE = "pension_transfers"
@@ -24,6 +25,7 @@ COLUMNS = ("transfer_id", "transfer_no", "direction", "person_id", "other_region
            "opened_position", "completed_position")
 ACCEPTED_EVENT = "PensionTransferIn.Accepted"
 POSTED_EVENT = "PensionTransferIn.Posted"
+CANCELLED_EVENT = "PensionTransferIn.Cancelled"
 REMITTED_EVENT = "PensionTransferOut.Remitted"
 
 
@@ -31,7 +33,7 @@ class PensionTransfers(Projection):
     name = "pension_transfers"
     version = 1
     tables = (TABLE,)
-    event_types = (ACCEPTED_EVENT, POSTED_EVENT, REMITTED_EVENT)
+    event_types = (ACCEPTED_EVENT, POSTED_EVENT, CANCELLED_EVENT, REMITTED_EVENT)
 
     def create_statements(self, dialect: str) -> list[str]:
         big = "BIGINT" if dialect == "postgres" else "INTEGER"
@@ -68,6 +70,10 @@ class PensionTransfers(Projection):
                     " completed_position = ? WHERE transfer_id = ?",
                     (POSTED, e["posted_on"], e["account_fen"], e["pooled_fen"], e["total_fen"],
                      e["contribution_months"], _months(e), record.position, transfer_id))
+            elif record.type_name == CANCELLED_EVENT:
+                cur.execute(f"UPDATE {TABLE} SET status = ?, completed_on = ?,"
+                            " completed_position = ? WHERE transfer_id = ?",
+                            (CANCELLED, e["cancelled_on"], record.position, transfer_id))
             elif record.type_name == REMITTED_EVENT:
                 cur.execute(
                     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES"

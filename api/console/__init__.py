@@ -21,12 +21,14 @@ from api.console import (
     persons,
     reconciliation,
     report,
+    transfers,
 )
 from api.console.sessions import SessionStore
 from api.console.web import PREFIX, STATIC, ConsoleRoute, render, staff_or_none
 from infra.bootstrap import Container
 
-PAGES = (home, persons, funds, reconciliation, cases, report, alerts, downloads)
+PAGES = (home, persons, funds, reconciliation, cases, report, alerts, downloads,
+         transfers)
 
 _not_found = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 

@@ -45,6 +45,14 @@ EVENT_ZH = {
     "Entitlement.FirstPaymentScheduled": "首次发放计划",
     "PensionPayment.Paid": "养老金发放",
     "SchemeLink.Linked": "城乡养老保险衔接",
+    "PensionTransferIn.Accepted": "转入受理，发出联系函",
+    "PensionTransferIn.Posted": "转入基金到账记账",
+    "PensionTransferIn.Cancelled": "转入终止",
+    "BenefitPayment.Paid": "待遇支付（支付明细导入）",
+    "PensionTransferOut.Remitted": "转出基金划转",
+    "Person.TransferInOpened": "转入在途（已受理）",
+    "Person.TransferInClosed": "转入办结",
+    "Person.PensionTransferredOut": "养老保险关系转出",
 }
 
 CASE_STATUS_ZH = {"open": "在办", "completed": "已办结", "rejected": "已退回",
@@ -60,6 +68,9 @@ SUSPENSE_STATUS_ZH = {"held": "挂账中", "assigned": "已分配入账", "refun
 ALERT_STATUS_ZH = {"raised": "待处理", "acknowledged": "已认领", "closed": "已办结"}
 RECONCILIATION_STATUS_ZH = {"ok": "相符", "difference": "有差异"}
 SEX_ZH = {"M": "男", "F": "女"}
+TRANSFER_DIRECTION_ZH = {"in": "转入", "out": "转出"}
+TRANSFER_STATUS_ZH = {"accepted": "已受理待到账", "posted": "已记账", "remitted": "已转出",
+                      "cancelled": "已终止"}
 
 
 def account_name(account: str, policy: PolicyTables) -> str:
@@ -74,7 +85,7 @@ def account_name(account: str, policy: PolicyTables) -> str:
         scope = "合计" if rest.startswith("*:") else "个人"
         return f"个人账户（{insurance_name(insurance, policy)}，{scope}）"
     if kind == "region":
-        return f"统筹区 {rest} 往来"
+        return f"其他统筹地区 {rest}"  # domain/transfer.py region_account
     return account
 
 

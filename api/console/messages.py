@@ -164,6 +164,42 @@ ERROR_ZH: dict[str, str] = {
     "adjustment_rule_missing": "政策参数缺少本省该年度的养老金调整办法，"
                                "请联系系统管理员按公布的调整方案补充。",
     "payment_period_in_future": "发放年月尚未开始，不能提前发放养老金，请核对发放年月。",
+    # pension transfers between pooling regions (跨统筹区转移接续)
+    "region_code_malformed": "对方统筹区代码应为 6 位行政区划代码（如 330106），请核对联系函。",
+    "transfer_within_region": "对方统筹区不能是本统筹区：转移接续在不同统筹区之间办理。",
+    "region_name_missing": "请填写对方社会保险经办机构名称"
+                           "（如 杭州市西湖区社会保险事业管理中心）。",
+    "region_name_too_long": "对方经办机构名称过长，请按联系函上的名称精简填写。",
+    "transfer_no_malformed": "转移编号应为 6–40 位字母、数字或 -，请按联系函编号填写。",
+    "transfer_months_missing": "请按信息表列出转移的缴费月份（起始年月、截止年月、月缴费基数）。",
+    "transfer_months_malformed": "转移月份的每一行应为：起始年月、截止年月、月缴费基数（分）。",
+    "transfer_months_reversed": "转移月份中有起始年月晚于截止年月的行，请核对信息表。",
+    "transfer_base_invalid": "转移月份的月缴费基数应为正整数（分），请核对信息表。",
+    "transfer_month_twice": "信息表中有月份重复列出，请与转出地核对。",
+    "transfer_amount_invalid": "转移金额应为不小于零的整数（分），请核对信息表。",
+    "transfer_pooled_part_mismatch": "统筹基金转移额不等于 1998 年起各月缴费基数之和的 12%："
+                                     "请转出地更正基本养老保险关系转移接续信息表后重新办理。",
+    "transfer_already_accepted": "该转入申请已受理，不能重复受理。",
+    "transfer_already_posted": "该转入已到账记账，不能重复记账。",
+    "transfer_already_remitted": "该转出已划转，不能重复办理。",
+    "transfer_not_found": "未查到该参保人的这笔转入：请核对转移编号，或先办理转入受理。",
+    "transfer_in_transit": "该参保人有一笔转移接续正在办理中，请待其到账记账后再办理。",
+    "transfer_not_in_transit": "该转移编号不是该参保人正在办理中的转入，请核对转移编号。",
+    "transfer_months_overlap": "信息表所列月份与本地缴费月份重复（重复缴费），"
+                               "须先与转出地清理重复缴费后再记账。",
+    "no_contributions_here": "该参保人在本统筹区尚无养老保险缴费：请参保缴费后再申请转入。",
+    "nothing_to_transfer": "该参保人在本统筹区没有养老保险缴费月份，无可转出的内容。",
+    "backpay_open": "该参保人有已核定未到账的补缴：请先办结补缴（到账或撤销）再办理转出。",
+    "transfer_not_cancellable": "只有已受理、待基金到账的转入可以终止；已记账的转入不能终止。",
+    "cancelled_before_acceptance": "终止日期早于受理日期，请核对。",
+    "transfer_status_unknown": "转移状态应为：已受理待到账、已记账、已转出或已终止。",
+    "accepted_before_application": "受理日期早于申请日期，请核对。",
+    "funds_before_acceptance": "基金到账日期早于本地发出联系函的日期，请核对。",
+    "funds_after_posting": "基金到账日期晚于记账日期，请核对。",
+    "remitted_before_letter": "划转日期早于联系函到达日期，请核对。",
+    "remittance_reference_missing": "请填写转入基金的银行或财政到账凭证号（最多 64 个字符）。",
+    "person_deceased": "该参保人已登记死亡，养老保险关系已终止，不能办理转移接续"
+                       "（个人账户余额按丧葬抚恤待遇办理）。",
     # reconciliation, suspense and finance statements
     "import_not_found": "未找到该导入批次。",
     "statement_not_found": "未找到该财政专户对账单。",
@@ -177,7 +213,8 @@ ERROR_ZH: dict[str, str] = {
     "decided_by_too_long": "处理人名称过长。",
     "decided_by_missing": "缺少处理人。",
     "reference_missing": "请填写退费凭证号。",
-    "direction_unknown": "收支方向应为“收入”或“支出”。",
+    "direction_unknown": "方向不正确，请从列表中选择（收支方向：收入或支出；"
+                         "转移方向：转入或转出）。",
     "statement_too_long": "对账单行数超过上限，请按年或按月拆分后导入。",
     "value_malformed": "该项只能包含字母、数字和 - _ . / #，请删除空格及其他符号。",
     "value_too_long": "该项内容过长，请核对。",

@@ -1,6 +1,7 @@
 """参保人查询: search by ID number with the reason for the read (查询事由), the person's profile
-(registration, employments, bases, contributions, account balance, cases), their personal
-rights statements (HTML, PDF) and the trace of their history and accounts.
+(registration, employments, bases, contributions, account balance, pension payments,
+transfers between regions, cases), their personal rights statements (HTML, PDF) and the trace
+of their history and accounts.
 
 Every page that shows a person's record records the read first, through the API's own check
 and log (api/access.py, via `read_of_person`), with the reason chosen on the search form and
@@ -45,6 +46,7 @@ from infra.pension_payments import person_payments
 from infra.statement_pdf import render_pdf
 from infra.statement_queries import IssuedStatement, check_year, masked
 from infra.trace import TraceEntry, check_account
+from infra.transfer_queries import person_transfer_list
 
 HISTORY_ROWS_MAX = 600  # 50 years of months: a whole working life on one page
 PAYMENT_ROWS_MAX = 24  # the latest two years of monthly pension payments
@@ -159,6 +161,8 @@ def profile(request: Request, id_number: IdNumberPath, staff: Reader) -> Respons
     paid = person_payments(container, person_id, limit=1)
     payments = person_payments(container, person_id, limit=PAYMENT_ROWS_MAX,
                                offset=max(0, paid.months - PAYMENT_ROWS_MAX))
+    # 转移接续: every transfer in and out (a handful in a working life), newest first.
+    transfers = person_transfer_list(container, person_id, business_today())
     page = render(request, staff, "person.html", title="参保人信息",
                   person=_shown(person, access.clear), number=person.id_number,
                   employments=person.employments, employers=employers,
@@ -166,6 +170,7 @@ def profile(request: Request, id_number: IdNumberPath, staff: Reader) -> Respons
                   balance=balance, history=history, history_max=HISTORY_ROWS_MAX,
                   cases=cases, years=years, reason=_reason_name(container, staff),
                   payments=payments, payment_rows_max=PAYMENT_ROWS_MAX,
+                  transfers=transfers,
                   pension_account=f"personal:{person_id}:{PENSION}",
                   may_trace=staff.may("trace"), labels=labels)
     access.record(PersonRef(person_id, person.id_number, person.name))

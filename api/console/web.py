@@ -75,6 +75,7 @@ MENU = (
     MenuEntry("对账", f"{PREFIX}/reconciliation",
               ("read_imports", "read_finance", "read_suspense")),
     MenuEntry("办件", f"{PREFIX}/cases", ("read_cases",)),
+    MenuEntry("转移接续", f"{PREFIX}/transfers", ("read_cases",)),
     MenuEntry("年度报告", f"{PREFIX}/report", ("read_annual_report",)),
     MenuEntry("风险预警", f"{PREFIX}/alerts", ("audit_alerts",)),
 )

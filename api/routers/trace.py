@@ -54,8 +54,8 @@ class TraceEntryView(BaseModel):
     materials: list[str]
     import_file: str | None
     amounts: dict[str, int] = Field(default_factory=dict, description=(
-        "Person history: fen the event put on each of the person's accounts and each pooled "
-        "fund (credit minus debit)."))
+        "Person history: fen the event put on each of the person's accounts, each pooled "
+        "fund and another region's account region:<code> (a transfer; credit minus debit)."))
 
 
 class AccountTraceView(BaseModel):
@@ -142,7 +142,8 @@ def person_history(
     principal: Tracer, access: PersonReadDep, container: ContainerDep, position: ReadPosition,
 ) -> PersonHistoryView:
     """The person's full history across insurances: every event of their registration,
-    months, interest years, back-payments, cases, suspense items and benefits, in log order.
+    months, interest years, back-payments, cases, suspense items, benefits and transfers
+    between regions, in log order.
     Needs `X-Access-Reason` (the read is recorded)."""
     person = container.ledger.person(id_number)
     person_id = str(person.id)

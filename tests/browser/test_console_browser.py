@@ -120,7 +120,7 @@ def test_sign_in_refuses_a_wrong_token_then_shows_the_roles_menu_by_keyboard(
     assert "令牌无效" in error.text
 
     sign_in(driver, site, "reviewer1")
-    assert menu(driver) == ["首页", "参保人查询", "基金收支", "对账", "办件"]
+    assert menu(driver) == ["首页", "参保人查询", "基金收支", "对账", "办件", "转移接续"]
     cookie = driver.get_cookie("shebao_console")
     assert cookie is not None and cookie["httpOnly"] is True
     assert site.tokens["reviewer1"] not in str(driver.get_cookies())

@@ -108,7 +108,7 @@ def test_a_token_signs_in_to_a_session_cookie_and_signing_out_ends_it(client: Te
     assert home.status_code == 200 and 'lang="zh-CN"' in home.text
     assert home.headers["content-security-policy"].startswith("default-src 'self'")
     assert home.headers["cache-control"] == "no-store"
-    assert menu_of(home.text) == ["首页", "参保人查询", "基金收支", "办件"]
+    assert menu_of(home.text) == ["首页", "参保人查询", "基金收支", "办件", "转移接续"]
 
     stale = client.post("/console/logout", data={"csrf_token": "forged"})
     assert stale.status_code == 403 and "表单已失效" in stale.text

@@ -46,12 +46,15 @@ def test_a_deceased_persons_statement_and_the_mailing_in_the_access_log(
     body = ok(client.get(url, headers=teller, params={"min_position": position}))
     StatementView.model_validate(body)
     statement = body["statement"]
-    assert statement["format_version"] == 2
+    assert statement["format_version"] == 3
     assert (statement["registration"]["status"], statement["registration"]["died_on"]) == (
         "deceased", "2023-12-02")
+    no_trace = {"positions": [], "first_day": None, "last_day": None}
     assert statement["pension_months"] == {
-        "actual_months": 12, "deemed_months": None, "total_months": None,
-        "trace": {"positions": [], "first_day": None, "last_day": None}}
+        "actual_months": 12, "deemed_months": None, "total_months": None, "trace": no_trace,
+        "transferred_in_months": 0, "transferred_in_trace": no_trace,
+        "transferred_out_months": 0, "transferred_out_trace": no_trace, "counted_months": 12}
+    assert statement["transfers"] == []
     pdf = client.get(url + ".pdf", headers=teller)
     text = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "参保状态：已故" in text and "死亡日期：2023-12-02" in text

@@ -235,3 +235,46 @@ def test_a_back_payment_assessed_and_not_collected_blocks_a_transfer_out(
     done = transfer_out(container, number, "ZR330106A0004", OTHER, OTHER_NAME, "2025-01-06",
                         "2025-01-20").result
     assert (done["contribution_months"], done["pooled_fen"]) == (11, 1_320_000)
+
+
+def test_a_transfer_in_refused_by_the_old_region_is_cancelled_and_frees_the_person(
+        container: Container, cases: CaseService) -> None:
+    from infra.transfer_service import cancel_transfer_in
+
+    cases.change_authorisation("teller1", ["transfer_in_cancellation"], [], "admin", "test")
+    region = seed_region(container, persons=1, year=2025)
+    number, person_id = region.id_numbers[0], region.person_ids[0]
+    post_months(container, region.employer_code, region.id_numbers, ["2025-01"])
+    accepted = accept_transfer_in(container, number, OTHER, OTHER_NAME, "2025-03-03",
+                                  "2025-03-10").result
+    transfer_no = str(accepted["transfer_no"])
+    refused("reason_missing", cancel_transfer_in, container, number, transfer_no, " ",
+            "2025-04-01")
+    refused("cancelled_before_acceptance", cancel_transfer_in, container, number,
+            transfer_no, "拒绝函", "2025-03-01")
+    # level 2: the teller opens with the refusal letter, a reviewer signs
+    opened = cases.open("transfer_in_cancellation", {"transfer_in_cancellation": {
+        "id_number": number, "transfer_no": transfer_no, "reason": "转出地不予转移（已重复缴费）",
+        "cancelled_on": "2025-04-01"}}, TELLER, opened_on=date(2025, 4, 1)).result
+    cases.attach(str(opened["case_id"]), "cancellation_evidence", io.BytesIO(PNG), "x.png",
+                 TELLER)
+    assert cases.sign(str(opened["case_id"]), SIGNERS[0], signed_on=date(2025, 4, 1)
+                      ).result["status"] == "completed"
+    assert container.ledger.person(number).transfer_in_transit is None
+    refused("transfer_not_cancellable", cancel_transfer_in, container, number, transfer_no,
+            "again", "2025-04-02")
+    refused("transfer_not_found", post_transfer_in,
+            container, number, "ZR0000000000", "2025-04-02", EXAMPLE_MONTHS,
+            EXAMPLE_ACCOUNT_FEN, EXAMPLE_POOLED_FEN, "x")
+    container.runner.catch_up()
+    [row] = transfers(container, person_id=person_id)
+    assert (row["status"], row["completed_on"]) == ("cancelled", "2025-04-01")
+    from infra.annual_report_queries import annual_report
+
+    cross = annual_report(container, 2025)["transfers"]["cross_region"]
+    assert (cross["accepted_in"], cross["transfers_in"]["count"],
+            cross["in_transit_at_year_end"]) == (1, 0, 0)
+    # the person may apply again, to another region
+    again = accept_transfer_in(container, number, "110101", "北京市东城区社会保险基金管理中心",
+                               "2025-05-06", "2025-05-06").result
+    assert again["transfer_no"] != transfer_no
