@@ -13,7 +13,6 @@ from typing import Any
 
 from domain.benefit_payment import BENEFIT_INSURANCES, BenefitLine
 from domain.collection import (
-    AMOUNT_FEN_MAX,
     ColumnSpec,
     FieldChecker,
     LineError,
@@ -21,15 +20,16 @@ from domain.collection import (
     header_key,
     map_columns,
     parse_date,
+    positive_amount_fen,
+    voucher_text,
 )
 from domain.errors import ValidationFailed
 from domain.identity import check_id_number
-from domain.money import fen_to_yuan_text, yuan_text_to_fen
+from domain.money import fen_to_yuan_text
 from domain.periods import parse_period
 from domain.policy import PENSION, PolicyTables
 
 BENEFIT_LINES_MAX = 200_000  # a month of a region's medical settlements fits; a year may not
-VOUCHER_LENGTH_MAX = 64
 KIND_CODE = re.compile(r"[a-z][a-z0-9_]{1,63}", re.ASCII)
 
 BENEFIT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -54,8 +54,6 @@ _HEADER_ALIASES: dict[str, str] = {
 }
 # The collection files' header for the ID number is accepted too.
 _HEADER_ALIASES[header_key("公民身份号码")] = "id_number"
-_VOUCHER = re.compile(r"[\w./#-]+")  # letters of any script, digits, - _ . / #
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})-?(\d{2})", re.ASCII)
 
 
@@ -158,7 +156,7 @@ def parse_benefit_line(
     id_number = check("id_number", check_id_number)
     period = check("period", _period)
     amount_fen = check("amount", _amount_fen)
-    voucher = check("voucher", _voucher)
+    voucher = check("voucher", voucher_text)
     if period is not None and paid_on is not None and period > paid_on[:7]:
         check.errors.append(LineError(
             line_no, "period", "period_after_paid_on",
@@ -224,34 +222,4 @@ def _period(text: str, key: str) -> str:
 
 
 def _amount_fen(text: str, key: str) -> int:
-    if _AMOUNT.fullmatch(text) is None:
-        code = "amount_negative" if text.startswith("-") else "amount_not_a_number"
-        raise ValidationFailed(
-            code,
-            f"{key}: {text!r} is not a positive amount in yuan such as 1234.56 (no signs, "
-            "thousands separators or currency; a recovered overpayment is not a payment line)",
-            field=key)
-    fen = yuan_text_to_fen(text, key)
-    if fen == 0:
-        raise ValidationFailed("amount_zero", f"{key}: the amount is zero; drop the line",
-                               field=key)
-    if fen > AMOUNT_FEN_MAX:
-        raise ValidationFailed(
-            "amount_too_large",
-            f"{key}: {text} yuan is more than {AMOUNT_FEN_MAX // 100} yuan; check the column",
-            field=key)
-    return fen
-
-
-def _voucher(text: str, key: str) -> str:
-    if len(text) > VOUCHER_LENGTH_MAX:
-        raise ValidationFailed(
-            "value_too_long",
-            f"{key}: {text[:20]!r}… has {len(text)} characters; at most {VOUCHER_LENGTH_MAX}",
-            field=key)
-    if _VOUCHER.fullmatch(text) is None:
-        raise ValidationFailed(
-            "value_malformed",
-            f"{key}: {text!r} may hold only letters, digits and - _ . / #; remove spaces and "
-            "other signs", field=key)
-    return text
+    return positive_amount_fen(text, key, "a recovered overpayment is not a payment line")

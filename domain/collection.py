@@ -305,3 +305,47 @@ def parse_date(text: str, key: str) -> str:
         f"{key}: {text!r} is not a calendar date written YYYY-MM-DD or YYYYMMDD (e.g. 2024-01-15)",
         field=key,
     )
+
+
+# -- checks shared by the other payment files (finance statements, benefit payment details) --
+
+VOUCHER_LENGTH_MAX = 64
+_VOUCHER = re.compile(r"[\w./#-]+")  # letters of any script (记字), digits, - _ . / #
+_POSITIVE_AMOUNT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+
+
+def positive_amount_fen(text: str, key: str, no_sign_hint: str) -> int:
+    """A positive yuan amount with at most 2 decimals, in fen, at most AMOUNT_FEN_MAX.
+    `no_sign_hint` says what the file has instead of a minus (a direction column, …)."""
+    if _POSITIVE_AMOUNT.fullmatch(text) is None:
+        code = "amount_negative" if text.startswith("-") else "amount_not_a_number"
+        raise ValidationFailed(
+            code,
+            f"{key}: {text!r} is not a positive amount in yuan such as 1234.56 (no signs, "
+            f"thousands separators or currency; {no_sign_hint})",
+            field=key)
+    fen = yuan_text_to_fen(text, key)
+    if fen == 0:
+        raise ValidationFailed("amount_zero", f"{key}: the amount is zero; drop the line",
+                               field=key)
+    if fen > AMOUNT_FEN_MAX:
+        raise ValidationFailed(
+            "amount_too_large",
+            f"{key}: {text} yuan is more than {AMOUNT_FEN_MAX // 100} yuan; check the column",
+            field=key)
+    return fen
+
+
+def voucher_text(text: str, key: str) -> str:
+    """A voucher number: at most VOUCHER_LENGTH_MAX letters, digits and - _ . / #."""
+    if len(text) > VOUCHER_LENGTH_MAX:
+        raise ValidationFailed(
+            "value_too_long",
+            f"{key}: {text[:20]!r}… has {len(text)} characters; at most {VOUCHER_LENGTH_MAX}",
+            field=key)
+    if _VOUCHER.fullmatch(text) is None:
+        raise ValidationFailed(
+            "value_malformed",
+            f"{key}: {text!r} may hold only letters, digits and - _ . / #; remove spaces and "
+            "other signs", field=key)
+    return text

@@ -9,7 +9,6 @@ is recognised and changes nothing). Reading files is `infra/finance_statement_fi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +17,6 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.collection import (
-    AMOUNT_FEN_MAX,
     ColumnSpec,
     FieldChecker,
     LineError,
@@ -26,10 +24,11 @@ from domain.collection import (
     header_key,
     map_columns,
     parse_date,
+    positive_amount_fen,
+    voucher_text,
 )
 from domain.errors import ValidationFailed
 from domain.ids import region_namespace
-from domain.money import yuan_text_to_fen
 from domain.policy import PolicyTables
 
 T = TypeVar("T")
@@ -40,7 +39,6 @@ DIRECTIONS = (RECEIPT, PAYMENT)
 DIRECTION_ZH = {RECEIPT: "收入", PAYMENT: "支出"}
 
 STATEMENT_LINES_MAX = 200_000  # a year of a region's statement is a few thousand lines
-VOUCHER_LENGTH_MAX = 64
 MEMO_LENGTH_MAX = 200
 
 STATEMENT_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -67,8 +65,6 @@ _DIRECTION_ALIASES: dict[str, str] = {
     **dict.fromkeys(("收入", "收", "收款", "receipt", "receipts", "income", "in"), RECEIPT),
     **dict.fromkeys(("支出", "支", "付款", "payment", "payments", "expense", "out"), PAYMENT),
 }
-_VOUCHER = re.compile(r"[\w./#-]+")  # letters of any script (记字), digits, - _ . / #
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +112,7 @@ def parse_statement_line(
     insurance = check("insurance", lambda text, key: policy.insurance(text, key).code)
     direction = check("direction", _direction)
     amount_fen = check("amount", _amount_fen)
-    voucher = check("voucher", _voucher)
+    voucher = check("voucher", voucher_text)
     memo = raw.get("memo", "").strip()
     if len(memo) > MEMO_LENGTH_MAX:
         check.errors.append(LineError(
@@ -139,37 +135,7 @@ def _direction(text: str, key: str) -> str:
 
 
 def _amount_fen(text: str, key: str) -> int:
-    if _AMOUNT.fullmatch(text) is None:
-        code = "amount_negative" if text.startswith("-") else "amount_not_a_number"
-        raise ValidationFailed(
-            code,
-            f"{key}: {text!r} is not a positive amount in yuan such as 1234.56 (no signs, "
-            "thousands separators or currency; a payment is 支出 in 收支方向, not a minus)",
-            field=key)
-    fen = yuan_text_to_fen(text, key)
-    if fen == 0:
-        raise ValidationFailed("amount_zero", f"{key}: the amount is zero; drop the line",
-                               field=key)
-    if fen > AMOUNT_FEN_MAX:
-        raise ValidationFailed(
-            "amount_too_large",
-            f"{key}: {text} yuan is more than {AMOUNT_FEN_MAX // 100} yuan; check the column",
-            field=key)
-    return fen
-
-
-def _voucher(text: str, key: str) -> str:
-    if len(text) > VOUCHER_LENGTH_MAX:
-        raise ValidationFailed(
-            "value_too_long",
-            f"{key}: {text[:20]!r}… has {len(text)} characters; at most {VOUCHER_LENGTH_MAX}",
-            field=key)
-    if _VOUCHER.fullmatch(text) is None:
-        raise ValidationFailed(
-            "value_malformed",
-            f"{key}: {text!r} may hold only letters, digits and - _ . / #; remove spaces and "
-            "other signs", field=key)
-    return text
+    return positive_amount_fen(text, key, "a payment is 支出 in 收支方向, not a minus")
 
 
 StatementItem = StatementLine | LineErrors

@@ -10,7 +10,6 @@ first sheet with Excel's row numbers, .xls refused, a bad byte refusing the file
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -31,10 +30,7 @@ from domain.policy import PolicyTables
 from infra.collection_file import CollectionFileError
 from infra.finance_statement_file import _cell_text as cell_text
 from infra.policy_loader import read_data_file
-from infra.tabular_file import data_rows, neutralize_formula, open_table
-
-ERROR_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
-_ERROR_JOIN = " | "
+from infra.tabular_file import data_rows, open_table, write_line_errors_csv
 
 
 def load_benefit_kinds(directory: Path | None = None) -> BenefitKinds:
@@ -88,16 +84,4 @@ def write_benefit_errors_csv(errors: Iterable[LineErrors], out_path: Path | str)
     """One row per faulty line: the raw values under the file's Chinese headers, then the line
     number, fields, codes and messages; UTF-8 with BOM (Excel opens it). Corrected, the rows
     read back as a payment-detail file (the error columns are ignored). Returns the rows."""
-    rows = 0
-    with Path(out_path).open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([c.header_zh for c in BENEFIT_COLUMNS] + list(ERROR_EXTRA_HEADERS))
-        for group in errors:
-            writer.writerow(
-                [neutralize_formula(group.raw.get(c.key, "")) for c in BENEFIT_COLUMNS]
-                + [str(group.line_no),
-                   _ERROR_JOIN.join(e.field for e in group.errors),
-                   _ERROR_JOIN.join(e.code for e in group.errors),
-                   _ERROR_JOIN.join(e.message for e in group.errors)])
-            rows += 1
-    return rows
+    return write_line_errors_csv(errors, BENEFIT_COLUMNS, out_path)

@@ -14,7 +14,6 @@ distinct texts of the sheet: send large months as CSV."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -35,8 +34,8 @@ from infra.tabular_file import (
     Table,
     TabularFileError,
     data_rows,
-    neutralize_formula,
     open_table,
+    write_line_errors_csv,
 )
 
 HASH_CHUNK_BYTES = 1024 * 1024
@@ -46,8 +45,6 @@ COLLECTION_LINES_MAX = 2_000_000  # data lines per file; bounds the duplicate ch
 # check character X, so it is refused instead of being turned back into text.
 TEXT_ONLY_KEYS = frozenset({"serial_no", "credit_code", "id_number", "tax_batch"})
 
-REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
-_REJECT_JOIN = " | "  # not a newline: a multi-line cell would shift the file's line numbers
 
 CollectionItem = CollectionLine | LineErrors
 
@@ -87,22 +84,7 @@ def write_rejects_csv(errors: Iterable[LineErrors | LineError], out_path: Path |
     then the original line number, fields, codes and messages. UTF-8 with BOM, so that Excel opens
     it; `read_collection_file` reads it back (the error columns are ignored). Consecutive
     `LineError`s of one line become one row. Returns the number of rows written."""
-    rows = 0
-    with Path(out_path).open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([c.header_zh for c in COLUMNS] + list(REJECT_EXTRA_HEADERS))
-        for group in _grouped(errors):
-            writer.writerow(
-                [neutralize_formula(group.raw.get(c.key, "")) for c in COLUMNS]
-                + [
-                    str(group.line_no),
-                    _REJECT_JOIN.join(e.field for e in group.errors),
-                    _REJECT_JOIN.join(e.code for e in group.errors),
-                    _REJECT_JOIN.join(e.message for e in group.errors),
-                ]
-            )
-            rows += 1
-    return rows
+    return write_line_errors_csv(_grouped(errors), COLUMNS, out_path)
 
 
 # -- lines to items ------------------------------------------------------------------------------

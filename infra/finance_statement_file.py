@@ -10,7 +10,6 @@ Excel's row numbers, .xls refused, a bad byte refusing the file at its line."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,10 +26,7 @@ from domain.finance_statement import (
 )
 from domain.policy import PolicyTables
 from infra.collection_file import CollectionFileError
-from infra.tabular_file import Table, data_rows, neutralize_formula, open_table
-
-REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
-_REJECT_JOIN = " | "
+from infra.tabular_file import Table, data_rows, open_table, write_line_errors_csv
 
 
 def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | None = None
@@ -92,16 +88,4 @@ def write_statement_rejects_csv(errors: Iterable[LineErrors], out_path: Path | s
     """One row per rejected line: the raw values under the statement's Chinese headers, then the
     original line number, fields, codes and messages; UTF-8 with BOM (Excel opens it). The file
     reads back as a statement (the error columns are ignored). Returns the rows written."""
-    rows = 0
-    with Path(out_path).open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([c.header_zh for c in STATEMENT_COLUMNS] + list(REJECT_EXTRA_HEADERS))
-        for group in errors:
-            writer.writerow(
-                [neutralize_formula(group.raw.get(c.key, "")) for c in STATEMENT_COLUMNS]
-                + [str(group.line_no),
-                   _REJECT_JOIN.join(e.field for e in group.errors),
-                   _REJECT_JOIN.join(e.code for e in group.errors),
-                   _REJECT_JOIN.join(e.message for e in group.errors)])
-            rows += 1
-    return rows
+    return write_line_errors_csv(errors, STATEMENT_COLUMNS, out_path)

@@ -25,10 +25,11 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from domain.collection import ColumnSpec, LineErrors
 from domain.errors import ValidationFailed
 
 SNIFF_BYTES = 64 * 1024  # encoding and format are decided on the file's first 64 KiB
@@ -170,6 +171,31 @@ def detect_encoding(head: bytes, complete: bool) -> str:
 
 def is_blank_row(cells: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
+_REJECT_JOIN = " | "  # not a newline: a multi-line cell would shift the file's line numbers
+
+
+def write_line_errors_csv(groups: Iterable[LineErrors], columns: Sequence[ColumnSpec],
+                          out_path: Path | str) -> int:
+    """One row per faulty line of a file read by column specification: the raw values under
+    the columns' Chinese headers, then the line number, fields, codes and messages. UTF-8 with
+    BOM, so that Excel opens it; the file reads back as the original kind of file (the error
+    columns are ignored). Returns the rows written."""
+    rows = 0
+    with Path(out_path).open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([c.header_zh for c in columns] + list(REJECT_EXTRA_HEADERS))
+        for group in groups:
+            writer.writerow(
+                [neutralize_formula(group.raw.get(c.key, "")) for c in columns]
+                + [str(group.line_no),
+                   _REJECT_JOIN.join(e.field for e in group.errors),
+                   _REJECT_JOIN.join(e.code for e in group.errors),
+                   _REJECT_JOIN.join(e.message for e in group.errors)])
+            rows += 1
+    return rows
 
 
 def neutralize_formula(value: str) -> str:
