@@ -45,7 +45,8 @@ REVERSALS_PER_DAY_MAX = 1000
 
 CONTRIBUTION = "contribution"  # a posted contribution month (缴费)
 PENSION = "pension"  # a pension payment (养老金发放)
-POSTING_KINDS_ZH = {CONTRIBUTION: "缴费", PENSION: "养老金发放"}
+BENEFIT = "benefit"  # another insurance's benefit paid (待遇支付, imported payment details)
+POSTING_KINDS_ZH = {CONTRIBUTION: "缴费", PENSION: "养老金发放", BENEFIT: "待遇支付"}
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
 
@@ -343,11 +344,12 @@ class Death:
 
 @dataclass(frozen=True)
 class Posting:
-    """Money posted to a person for a period: a contribution month or a pension payment."""
+    """Money posted to a person for a period: a contribution month, a pension payment or
+    another insurance's benefit payment."""
 
     ref: EventRef
     period: str
-    kind: str  # CONTRIBUTION or PENSION
+    kind: str  # CONTRIBUTION, PENSION or BENEFIT
     actor: str | None = None
 
 

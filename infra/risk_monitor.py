@@ -35,6 +35,7 @@ from eventsourcing.utils import get_topic
 
 from domain.alert import Alert
 from domain.backpay import BackPayment
+from domain.benefit_payment import BenefitPayment
 from domain.case import Case
 from domain.contribution import ContributionMonth
 from domain.pension import Entitlement
@@ -45,6 +46,7 @@ from domain.risk import (
     AFTER_DEATH,
     BACKPAY_SPAN,
     BASE_CHANGE,
+    BENEFIT,
     CONTRIBUTION,
     PENSION,
     REPEAT_REVERSAL,
@@ -107,6 +109,7 @@ POSTING_EVENTS: dict[type[Aggregate.Event], str] = {
     ContributionMonth.Supplemented: CONTRIBUTION,
     Entitlement.FirstPaymentScheduled: PENSION,
     PensionPayment.Paid: PENSION,
+    BenefitPayment.Paid: BENEFIT,
 }
 POSTING_KINDS = {cls.__qualname__: kind for cls, kind in POSTING_EVENTS.items()}
 
@@ -167,7 +170,8 @@ class RiskMonitor:
         self._posting_topics = [get_topic(cls) for cls in POSTING_EVENTS]
         self._death_topic = get_topic(Person.DeathRecorded)
         self._payment_topic = get_topic(Entitlement.FirstPaymentScheduled)
-        # Postings whose state names their person: contribution months and pension payments.
+        # Postings whose state names their person: contribution months, pension payments and
+        # other insurances' benefit payments.
         self._person_topics = {get_topic(cls) for cls in POSTING_EVENTS
                                if cls is not Entitlement.FirstPaymentScheduled}
         # Deaths on record (small), kept between pages; valid at `_deaths_position`.
@@ -429,8 +433,9 @@ class RiskMonitor:
 
     def _postings_before(self, death: Death) -> list[Posting]:
         """The postings standing when the death was recorded for months after the month of
-        death: contribution months not reversed since, pension payments and a first payment
-        scheduled."""
+        death: contribution months not reversed since, pension payments, a first payment
+        scheduled, and other insurances' benefit payments (from their read model, which the
+        projections have brought past the death before the monitor reads)."""
         person = death.person_id
         entitlement = Entitlement.create_id(self.region, person)
         later: list[UUID] = []  # the person's months and payments after the month of death
@@ -440,6 +445,10 @@ class RiskMonitor:
             later.append(ContributionMonth.create_id(person, str(period)))
             later.append(PensionPayment.create_id(str(entitlement), str(period)))
             period = period.next()
+        # Other insurances' payments are keyed by voucher: their read model names them.
+        later += [UUID(str(p)) for (p,) in self.views.query(
+            "SELECT payment_id FROM benefit_payments WHERE person_id = ? AND period > ?",
+            (person, death.period))]
         standing: dict[str, list[Posting]] = {}
         for e in self._events_of([*later, entitlement], death.ref.position):
             postings = standing.setdefault(e.ref.originator_id, [])

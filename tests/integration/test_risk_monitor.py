@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -419,3 +420,30 @@ def test_one_catch_up_returns_with_the_alerts_it_raised_projected(container: Con
     assert head == container.store.max_position() == container.runner.position()
     assert container.risk_monitor.position() == head  # past its own alert, which it skips
     assert [a["rule_code"] for a in list_alerts(container)] == ["repeat_reversal"]
+
+
+def test_another_insurances_benefit_paid_after_death_is_flagged_in_either_order(
+        container: Container, tmp_path: Path) -> None:
+    """Benefit payments of 210-510 come from other systems' files (infra/benefit_payment_import):
+    one for a month after a recorded death is flagged, whether the death or the payment was
+    recorded first."""
+    from infra.benefit_payment_import import import_benefit_payments
+
+    ledger = container.ledger
+    first_dead, paid_first = make_id_number(71), make_id_number(72)
+    for number in (first_dead, paid_first):
+        ledger.register_person(number, "待遇人", registered_on="2015-01-01")
+    ledger.record_death(first_dead, "2024-02-10", "死亡医学证明")
+    path = tmp_path / "benefits.csv"
+    path.write_text("支付日期,险种代码,待遇类别,身份证号,所属期,金额,凭证号\n"
+                    f"2024-03-10,210,失业保险金,{first_dead},2024-03,1850.00,SY-1\n"
+                    f"2024-03-10,210,失业保险金,{paid_first},2024-02,1850.00,SY-2\n"
+                    f"2024-04-10,210,失业保险金,{paid_first},2024-03,1850.00,SY-3\n",
+                    encoding="utf-8")
+    import_benefit_payments(container, path, today=date(2025, 1, 31))
+    ledger.record_death(paid_first, "2024-02-20", "户籍注销")  # after the payments
+    assert alerts_by_rule(container) == {"after_death": 2}
+    for alert in list_alerts(container):
+        assert alert["details"]["kinds"] == ["benefit"]
+        assert alert["details"]["periods"] == ["2024-03"]  # 2024-02 is the month of death
+        assert "BenefitPayment.Paid" in [e[3] for e in alert["events"]]
