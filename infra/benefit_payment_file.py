@@ -25,12 +25,11 @@ from domain.benefit_payment_line import (
     map_benefit_header,
     parse_benefit_line,
 )
-from domain.collection import LineError, LineErrors
+from domain.collection import LineErrors
 from domain.policy import PolicyTables
 from infra.collection_file import CollectionFileError
-from infra.finance_statement_file import _cell_text as cell_text
 from infra.policy_loader import read_data_file
-from infra.tabular_file import data_rows, open_table, write_line_errors_csv
+from infra.tabular_file import open_table, parsed_lines, write_line_errors_csv
 
 
 def load_benefit_kinds(directory: Path | None = None) -> BenefitKinds:
@@ -56,28 +55,17 @@ def read_benefit_file(path: Path | str, policy: PolicyTables, kinds: BenefitKind
     discard what it already got."""
     path = Path(path)
     table = open_table(path, encoding, error=CollectionFileError)
-    first_line_of: dict[tuple[str, str], int] = {}
-    for row in data_rows(path, table, map_benefit_header, lines_max=BENEFIT_LINES_MAX,
-                         too_long=("benefit_file_too_long", "split the file by month"),
-                         error=CollectionFileError):
-        line_no = row.line_no
-        raw = {key: cell_text(row.cell(key)) for key in row.positions}
-        if row.width_differs:
-            yield LineErrors(line_no, raw, (LineError(
-                line_no, "line", "column_count", row.width_message(), raw),))
-            continue
-        result = parse_benefit_line(line_no, raw, policy, kinds, today)
-        if isinstance(result, BenefitLine):
-            first = first_line_of.setdefault(result.unique_key, line_no)
-            if first != line_no:
-                yield LineErrors(line_no, raw, (LineError(
-                    line_no, "voucher", "voucher_duplicate",
-                    f"voucher: {result.voucher!r} of insurance {result.insurance} is already "
-                    f"on line {first}; a voucher is paid once", raw),))
-                continue
-            yield result
-        else:
-            yield LineErrors(line_no, raw, tuple(result))
+
+    def duplicate(line: BenefitLine, first: int) -> str:
+        return (f"voucher: {line.voucher!r} of insurance {line.insurance} is already on line "
+                f"{first}; a voucher is paid once")
+
+    yield from parsed_lines(
+        path, table, map_benefit_header, lines_max=BENEFIT_LINES_MAX,
+        too_long=("benefit_file_too_long", "split the file by month"),
+        error=CollectionFileError,
+        parse=lambda n, raw: parse_benefit_line(n, raw, policy, kinds, today),
+        line_type=BenefitLine, duplicate=duplicate)
 
 
 def write_benefit_errors_csv(errors: Iterable[LineErrors], out_path: Path | str) -> int:

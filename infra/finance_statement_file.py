@@ -11,11 +11,9 @@ Excel's row numbers, .xls refused, a bad byte refusing the file at its line."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
-from domain.collection import LineError, LineErrors
+from domain.collection import LineErrors
 from domain.finance_statement import (
     STATEMENT_COLUMNS,
     STATEMENT_LINES_MAX,
@@ -26,7 +24,7 @@ from domain.finance_statement import (
 )
 from domain.policy import PolicyTables
 from infra.collection_file import CollectionFileError
-from infra.tabular_file import Table, data_rows, open_table, write_line_errors_csv
+from infra.tabular_file import Table, open_table, parsed_lines, write_line_errors_csv
 
 
 def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | None = None
@@ -41,47 +39,15 @@ def read_statement_file(path: Path | str, policy: PolicyTables, encoding: str | 
 
 
 def _items(path: Path, table: Table, policy: PolicyTables) -> Iterator[StatementItem]:
-    first_line_of: dict[tuple[str, str, str], int] = {}
-    for row in data_rows(path, table, map_statement_header, lines_max=STATEMENT_LINES_MAX,
-                         too_long=("statement_too_long", "split the statement by year or month"),
-                         error=CollectionFileError):
-        line_no = row.line_no
-        raw = {key: _cell_text(row.cell(key)) for key in row.positions}
-        if row.width_differs:
-            yield LineErrors(line_no, raw, (LineError(
-                line_no, "line", "column_count", row.width_message(), raw),))
-            continue
-        result = parse_statement_line(line_no, raw, policy)
-        if isinstance(result, StatementLine):
-            first = first_line_of.setdefault(result.unique_key, line_no)
-            if first != line_no:
-                yield LineErrors(line_no, raw, (LineError(
-                    line_no, "voucher", "voucher_duplicate",
-                    f"voucher: {result.voucher!r} of insurance {result.insurance} in "
-                    f"{result.month} is already on line {first}; each voucher line comes once",
-                    raw),))
-                continue
-            yield result
-        else:
-            yield LineErrors(line_no, raw, tuple(result))
+    def duplicate(line: StatementLine, first: int) -> str:
+        return (f"voucher: {line.voucher!r} of insurance {line.insurance} in {line.month} is "
+                f"already on line {first}; each voucher line comes once")
 
-
-def _cell_text(value: object) -> str:
-    """A cell as text: dates become ISO dates, numbers their exact decimal text (never through
-    float formatting: 1234.56, not 1234.5599…)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime | date):
-        day = value.date() if isinstance(value, datetime) else value
-        return day.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, int):
-            return str(value)
-        text = format(Decimal(repr(value)), "f")
-        return text.split(".")[0] if value.is_integer() else text
-    return str(value)
+    yield from parsed_lines(
+        path, table, map_statement_header, lines_max=STATEMENT_LINES_MAX,
+        too_long=("statement_too_long", "split the statement by year or month"),
+        error=CollectionFileError, parse=lambda n, raw: parse_statement_line(n, raw, policy),
+        line_type=StatementLine, duplicate=duplicate)
 
 
 def write_statement_rejects_csv(errors: Iterable[LineErrors], out_path: Path | str) -> int:

@@ -26,10 +26,12 @@ import csv
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, TypeVar
 
-from domain.collection import ColumnSpec, LineErrors
+from domain.collection import ColumnSpec, LineError, LineErrors
 from domain.errors import ValidationFailed
 
 SNIFF_BYTES = 64 * 1024  # encoding and format are decided on the file's first 64 KiB
@@ -171,6 +173,65 @@ def detect_encoding(head: bytes, complete: bool) -> str:
 
 def is_blank_row(cells: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+class KeyedLine(Protocol):
+    """A valid line of a payment file: its voucher is unique under `unique_key`."""
+
+    @property
+    def unique_key(self) -> tuple[str, ...]: ...
+
+
+L = TypeVar("L", bound=KeyedLine)
+
+
+def parsed_lines(path: Path, table: Table, map_header: Callable[[list[str]], dict[str, int]],
+                 *, lines_max: int, too_long: tuple[str, str], error: type[TabularFileError],
+                 parse: Callable[[int, dict[str, str]], L | list[LineError]],
+                 line_type: type[L], duplicate: Callable[[L, int], str]
+                 ) -> Iterator[L | LineErrors]:
+    """One item per data line of a payment file (finance statement, benefit payment details),
+    in file order: the valid line `parse` made, or `LineErrors` with every fault of the line —
+    a line of the wrong width, or a line whose `unique_key` an earlier line had
+    (`voucher_duplicate`, its message from `duplicate(line, first_line_no)`)."""
+    first_line_of: dict[tuple[str, ...], int] = {}
+    for row in data_rows(path, table, map_header, lines_max=lines_max, too_long=too_long,
+                         error=error):
+        line_no = row.line_no
+        raw = {key: cell_text(row.cell(key)) for key in row.positions}
+        if row.width_differs:
+            yield LineErrors(line_no, raw, (LineError(
+                line_no, "line", "column_count", row.width_message(), raw),))
+            continue
+        result = parse(line_no, raw)
+        if isinstance(result, line_type):
+            first = first_line_of.setdefault(result.unique_key, line_no)
+            if first != line_no:
+                yield LineErrors(line_no, raw, (LineError(
+                    line_no, "voucher", "voucher_duplicate", duplicate(result, first), raw),))
+                continue
+            yield result
+        else:
+            assert isinstance(result, list)
+            yield LineErrors(line_no, raw, tuple(result))
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: dates become ISO dates, numbers their exact decimal text (never through
+    float formatting: 1234.56, not 1234.5599…)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        return day.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int):
+            return str(value)
+        text = format(Decimal(repr(value)), "f")
+        return text.split(".")[0] if value.is_integer() else text
+    return str(value)
 
 
 REJECT_EXTRA_HEADERS = ("错误行号", "错误字段", "错误代码", "错误说明")
