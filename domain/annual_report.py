@@ -38,6 +38,7 @@ from domain.certification import CertificationRow, PensionerRow, year_counts
 from domain.money import round_fen
 from domain.policy import PENSION
 from domain.registration import EMPLOYER_TYPES
+from domain.transfer import IN, OUT, POSTED, REMITTED
 
 ENTERPRISE = "enterprise"
 PUBLIC_INSTITUTION = "public_institution"
@@ -540,10 +541,10 @@ def _cross_region(inputs: AnnualReportInputs) -> dict[str, Any]:
     earlier) and those of them past the old region's 15 working days."""
     year, cut = inputs.year, min(f"{inputs.year:04d}-12-31", inputs.as_of_day)
     done = [r for r in inputs.transfers if _in_year(r.completed_on, year)
-            and r.status in ("posted", "remitted")]  # not a cancelled transfer in
-    moved_in = [r for r in done if r.direction == "in"]
-    moved_out = [r for r in done if r.direction == "out"]
-    waiting = [r for r in inputs.transfers if r.direction == "in" and r.opened_on <= cut
+            and r.status in (POSTED, REMITTED)]  # not a cancelled transfer in
+    moved_in = [r for r in done if r.direction == IN]
+    moved_out = [r for r in done if r.direction == OUT]
+    waiting = [r for r in inputs.transfers if r.direction == IN and r.opened_on <= cut
                and (r.completed_on is None or r.completed_on > cut)]
     regions: dict[str, dict[str, Any]] = {}
     for r in done:
@@ -554,7 +555,7 @@ def _cross_region(inputs: AnnualReportInputs) -> dict[str, Any]:
         region[f"{r.direction}_fen"] += r.account_fen + r.pooled_fen
     return {
         "accepted_in": sum(1 for r in inputs.transfers
-                           if r.direction == "in" and _in_year(r.opened_on, year)),
+                           if r.direction == IN and _in_year(r.opened_on, year)),
         "transfers_in": _moved(moved_in),
         "transfers_out": _moved(moved_out),
         "net_fen": sum(r.account_fen + r.pooled_fen for r in moved_in)

@@ -116,11 +116,10 @@ class Person(Aggregate):
         self.bases: dict[str, dict[str, int]] = {}  # year (str, JSON-safe) → wage and base
         self.retired_on: str | None = None
         self.died_on: str | None = None
-        # 转移接续 (domain/transfer.py): the transfer number of a transfer in under way, and
-        # the last transfer out. Events of the person, so that concurrent transfers of one
-        # person conflict on its version instead of moving the money twice.
+        # 转移接续 (domain/transfer.py): the transfer number of a transfer in under way.
+        # Transfers are events of the person too, so that concurrent transfers of one person
+        # conflict on its version instead of moving the money twice.
         self.transfer_in_transit: str | None = None
-        self.transferred_out_on: str | None = None
 
     @property
     def current_employer(self) -> str | None:
@@ -291,4 +290,5 @@ class Person(Aggregate):
 
     @event("PensionTransferredOut")
     def _transferred_out(self, transfer_no: str, to_region_code: str, remitted_on: str) -> None:
-        self.transferred_out_on = remitted_on
+        """Nothing of the person changes: the event takes the person's next version (see
+        `transfer_in_transit`); what moved is in PensionTransferOut.Remitted."""

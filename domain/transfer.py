@@ -238,11 +238,19 @@ class PensionTransferIn(Aggregate):
         self.accepted_on = accepted_on
         self.status = ACCEPTED
 
+    def check_postable(self) -> None:
+        """Only a transfer still waiting for its funds is posted."""
+        if self.status == POSTED:
+            raise Conflict("transfer_already_posted", f"transfer {self.transfer_no} is "
+                           "posted already", field="transfer_no")
+        if self.status == CANCELLED:
+            raise Conflict("transfer_cancelled", f"transfer {self.transfer_no} was cancelled: "
+                           "the person applies again (转入受理) for a new transfer",
+                           field="transfer_no")
+
     def post(self, funds_received_on: str, posted_on: str, months: Mapping[str, int],
              account_fen: int, pooled_fen: int, remittance_reference: str) -> None:
-        if self.status != ACCEPTED:
-            raise Conflict("transfer_already_posted", f"transfer {self.transfer_no} is "
-                                   "posted already", field="transfer_no")
+        self.check_postable()
         if funds_received_on < self.accepted_on:
             raise ValidationFailed("funds_before_acceptance", f"funds_received_on "
                                    f"{funds_received_on} is before the acceptance letter "

@@ -18,7 +18,7 @@ transfer_in accepts, transfer_in_posting posts the funds, transfer_out remits).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -46,8 +46,7 @@ from domain.transfer import (
 from infra.bootstrap import Container
 from infra.catalogue_loader import default_calendar
 from infra.ledger_service import CommandResult, Decision, parse_day
-from projections.fund_movements import LEDGER_TIMEZONE
-from projections.transfers import TABLE
+from projections.transfers import COLUMNS, TABLE
 
 REFERENCE_LENGTH_MAX = 64
 STATUSES = (ACCEPTED, POSTED, REMITTED, CANCELLED)
@@ -55,9 +54,9 @@ STATUSES = (ACCEPTED, POSTED, REMITTED, CANCELLED)
 
 def _day(text: str | None, field: str) -> str:
     """The day given, or today at the bureau (China Standard Time)."""
-    if text is not None:
-        return parse_day(text, field)
-    return datetime.now(LEDGER_TIMEZONE).date().isoformat()
+    from infra.case_service import business_today
+
+    return parse_day(text, field) if text is not None else business_today().isoformat()
 
 
 def transfer_moves(c: Container, person_id: str) -> list[tuple[str, str, dict[str, int]]]:
@@ -66,14 +65,8 @@ def transfer_moves(c: Container, person_id: str) -> list[tuple[str, str, dict[st
     for direction, day, months in c.views.query(
             f"SELECT direction, completed_on, months FROM {TABLE} WHERE person_id = ?"
             " AND months IS NOT NULL ORDER BY completed_position", (person_id,)):
-        moves.append((str(direction), str(day),
-                      {p: b for first, last, b in orjson.loads(months)
-                       for p in _periods(first, last)}))
+        moves.append((str(direction), str(day), expand_segments(orjson.loads(months))))
     return moves
-
-
-def _periods(first: str, last: str) -> list[str]:
-    return list(expand_segments([[first, last, 1]]))
 
 
 def accept_transfer_in(c: Container, id_number: str, from_region_code: str,
@@ -149,9 +142,7 @@ def post_transfer_in(c: Container, id_number: str, transfer_no: str, funds_recei
             raise NotFound("transfer_not_found", f"no transfer in numbered {number} for this "
                            "person: accept the application first (转入受理)",
                            field="transfer_no")
-        if transfer.status != ACCEPTED:
-            raise Conflict("transfer_already_posted", f"transfer {number} is posted already",
-                           field="transfer_no")
+        transfer.check_postable()  # before the months: a repeat says so, not "overlap"
         if received > posted:
             raise ValidationFailed("funds_after_posting", f"funds_received_on {received} is "
                                    f"after posted_on {posted}", field="funds_received_on")
@@ -280,18 +271,11 @@ def transfers(c: Container, person_id: str | None = None, direction: str | None 
         where.append("status = 'accepted' AND due_on < ?")
         params.append(overdue_on)
     rows = c.views.query(
-        f"SELECT transfer_id, transfer_no, direction, person_id, other_region_code,"
-        " other_region_name, status, opened_on, due_on, completed_on, account_fen, pooled_fen,"
-        f" total_fen, contribution_months, months, opened_position, completed_position"
-        f" FROM {TABLE} WHERE {' AND '.join(where)}"
+        f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE {' AND '.join(where)}"
         " ORDER BY opened_position DESC LIMIT ?", (*params, limit))
-    keys = ("transfer_id", "transfer_no", "direction", "person_id", "other_region_code",
-            "other_region_name", "status", "opened_on", "due_on", "completed_on",
-            "account_fen", "pooled_fen", "total_fen", "contribution_months", "months",
-            "opened_position", "completed_position")
     found = []
     for row in rows:
-        item = dict(zip(keys, row, strict=True))
+        item = dict(zip(COLUMNS, row, strict=True))
         item["months"] = orjson.loads(item["months"]) if item["months"] else None
         found.append(item)
     return found

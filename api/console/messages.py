@@ -190,6 +190,7 @@ ERROR_ZH: dict[str, str] = {
     "no_contributions_here": "该参保人在本统筹区尚无养老保险缴费：请参保缴费后再申请转入。",
     "nothing_to_transfer": "该参保人在本统筹区没有养老保险缴费月份，无可转出的内容。",
     "backpay_open": "该参保人有已核定未到账的补缴：请先办结补缴（到账或撤销）再办理转出。",
+    "transfer_cancelled": "该转入已终止，不能记账：请重新受理转入申请。",
     "transfer_not_cancellable": "只有已受理、待基金到账的转入可以终止；已记账的转入不能终止。",
     "cancelled_before_acceptance": "终止日期早于受理日期，请核对。",
     "transfer_status_unknown": "转移状态应为：已受理待到账、已记账、已转出或已终止。",

@@ -263,6 +263,8 @@ def test_a_transfer_in_refused_by_the_old_region_is_cancelled_and_frees_the_pers
     assert container.ledger.person(number).transfer_in_transit is None
     refused("transfer_not_cancellable", cancel_transfer_in, container, number, transfer_no,
             "again", "2025-04-02")
+    refused("transfer_cancelled", post_transfer_in, container, number, transfer_no,
+            "2025-04-02", EXAMPLE_MONTHS, EXAMPLE_ACCOUNT_FEN, EXAMPLE_POOLED_FEN, "x")
     refused("transfer_not_found", post_transfer_in,
             container, number, "ZR0000000000", "2025-04-02", EXAMPLE_MONTHS,
             EXAMPLE_ACCOUNT_FEN, EXAMPLE_POOLED_FEN, "x")
