@@ -68,9 +68,14 @@ RETRY_AFTER_LAGGING_SECONDS = 1
 RETRY_AFTER_STOPPED_SECONDS = 30
 
 _bearer = HTTPBearer(auto_error=False, description="A staff token: `shebao users add …`.")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -79,9 +84,12 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 async def current_principal(
-    container: ContainerDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+    container: ContainerDep, credentials: BearerCredentials) -> Principal:
+    return await authenticated(container, credentials)
+
+
+async def authenticated(container: Container,
+                        credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The token's user: remembered for 30 s after a read (infra/staff_service.py
     PRINCIPAL_TTL_SECONDS), else read from the store in the thread pool."""
     challenge = {"WWW-Authenticate": "Bearer"}
@@ -113,13 +121,23 @@ async def acting_user(principal: Annotated[Principal, Depends(current_principal)
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through a principal holding one of `roles`, or admin."""
+    check = role_check(*roles)
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]
+                         ) -> Principal:
+        return check(principal)
+
+    return dependency
+
+
+def role_check(*roles: str) -> Callable[[Principal], Principal]:
+    """A check that lets through a principal holding one of `roles`, or admin; else 403."""
     for role in roles:
         assert role in ROLES, role
     allowed = frozenset(roles) | {ADMIN_ROLE}
     names = ", ".join(sorted(allowed))
 
-    async def dependency(principal: Annotated[Principal, Depends(current_principal)]
-                         ) -> Principal:
+    def check(principal: Principal) -> Principal:
         if allowed.isdisjoint(principal.roles):
             raise ApiProblem(
                 403, "role_forbidden",
@@ -128,11 +146,16 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
             )
         return principal
 
-    return dependency
+    return check
 
 
 def allowed(action: str) -> Callable[[Principal], Awaitable[Principal]]:
     return require_roles(*PERMISSIONS[action])
+
+
+def allowed_check(action: str) -> Callable[[Principal], Principal]:
+    """`allowed` as a plain check, for a dependency that authenticates by itself."""
+    return role_check(*PERMISSIONS[action])
 
 
 def permits(action: str, roles: tuple[str, ...] | list[str]) -> bool:
@@ -182,6 +205,13 @@ def read_position(container: ContainerDep, min_position: MinPosition = None,
                   wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> int:
     """Wait (bounded) for the read models to reach `min_position`; returns the position they
     have reached, which the response reports."""
+    return reached_position(container, min_position, wait_seconds)
+
+
+def reached_position(container: Container, min_position: int | None,
+                     wait_seconds: float = WAIT_SECONDS_DEFAULT) -> int:
+    """`read_position` for a route that takes `min_position` and `wait_seconds` itself and
+    calls this in its own thread (one thread hop fewer per request: the statement reads)."""
     runner = container.runner
     if min_position is not None:
         try:

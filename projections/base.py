@@ -59,6 +59,13 @@ class Projection(ABC):
         rows, which is several times cheaper than maintaining them row by row."""
         return []
 
+    def cluster_indexes(self) -> dict[str, str]:
+        """Table → the index whose order `shebao projections cluster` rewrites it in, on
+        PostgreSQL. Rows arrive in event order, so one person's rows lie on as many heap pages
+        as they are rows; a read model read person by person (a statement) reads a few pages
+        instead once clustered."""
+        return {}
+
     @abstractmethod
     def apply(self, cur: ViewCursor, page: Sequence[EventRecord]) -> None:
         """Apply a page of events in order, inside the caller's transaction."""

@@ -39,6 +39,9 @@ class ContributionHistory(Projection):
             f" position {big} NOT NULL, recorded_at TEXT NOT NULL)",
         ]
 
+    def cluster_indexes(self) -> dict[str, str]:
+        return {TABLE: f"{TABLE}_person"}
+
     def index_statements(self, dialect: str) -> list[str]:
         return [f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, period)"]
 

@@ -126,6 +126,9 @@ class PersonFacts(Projection):
             " recorded_at TEXT NOT NULL)",
         ]
 
+    def cluster_indexes(self) -> dict[str, str]:
+        return {FACTS: f"{FACTS}_person"}
+
     def index_statements(self, dialect: str) -> list[str]:
         return [
             f"CREATE INDEX IF NOT EXISTS {FACTS}_person ON {FACTS} (person_id, position)",

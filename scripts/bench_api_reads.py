@@ -96,6 +96,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS_PER_SECOND
 
 
+def steal_seconds() -> float:
+    """CPU time this virtual machine's host gave to others so far (all CPUs): a phase with much
+    of it measured a slower machine."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / CLOCK_TICKS_PER_SECOND if len(fields) > 8 else 0.0
+
+
 def server_pids(server: subprocess.Popen[bytes]) -> list[int]:
     """The server and its worker processes."""
     children: list[int] = []
@@ -118,10 +125,13 @@ def database_backend_pids(name: str) -> list[int]:
 
 
 def run(port: int, path_of: Callable[[str], str], numbers: list[str], headers: dict[str, str],
-        clients: int, seconds: float, interval: float) -> dict[str, float]:
+        clients: int, seconds: float, interval: float,
+        timeline: list[tuple[float, float]] | None = None) -> dict[str, float]:
     """`clients` threads, each on its own keep-alive connection, for `seconds`; interval 0:
-    closed loop, else one request every `interval` seconds per client."""
+    closed loop, else one request every `interval` seconds per client. `timeline` gets
+    (seconds since start, latency) of each request: where the slow ones cluster."""
     latencies: list[float] = []
+    started = time.perf_counter()
     errors = [0]
     stop_at = time.monotonic() + seconds
 
@@ -138,6 +148,8 @@ def run(port: int, path_of: Callable[[str], str], numbers: list[str], headers: d
             response = conn.getresponse()
             response.read()
             latencies.append(time.perf_counter() - t0)
+            if timeline is not None:
+                timeline.append((t0 - started, latencies[-1]))
             if response.status != 200:
                 errors[0] += 1
         conn.close()
@@ -164,6 +176,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--kinds", default="json,pdf,account")
     parser.add_argument("--workers", type=int, default=1, help="`shebao serve --workers`")
+    parser.add_argument("--timeline", type=Path,
+                        help="write each request's start (s) and latency (ms) of every phase "
+                             "to this CSV (kind, load, start_s, latency_ms)")
     parser.add_argument("--loads", default="single,saturating,paced",
                         help="which of: single (1 client), saturating (clients without pause), "
                              "paced (clients at one request per interval)")
@@ -186,7 +201,8 @@ def main() -> int:
             # CPU per request is what a busy machine disturbs least: the server's processes
             # (workers and follower) and the database's backends, over the phase.
             print(f"{'kind':<9}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-                  f"{'server CPU ms/req':>19}{'of which follower':>19}{'PG CPU ms/req':>15}")
+                  f"{'server CPU ms/req':>19}{'of which follower':>19}{'PG CPU ms/req':>15}{'steal %':>9}")
+            timeline_rows: list[str] = []
             for kind in args.kinds.split(","):
                 loads = {"single": ("1 client", 1, 0.0),
                          "saturating": (f"{args.clients} clients", args.clients, 0.0),
@@ -198,17 +214,26 @@ def main() -> int:
                     # With workers, the serving process (pids[0]) only follows the events.
                     follower = pids[:1] if args.workers > 1 else []
                     cpu_before = (cpu_seconds(pids), cpu_seconds(backends),
-                                  cpu_seconds(follower))
+                                  cpu_seconds(follower), steal_seconds())
+                    timeline: list[tuple[float, float]] = []
                     r = run(port, PATHS[kind], numbers, headers, clients, args.seconds,
-                            interval)
+                            interval, timeline)
+                    timeline_rows.extend(f"{kind},{label},{start:.4f},{1000 * took:.2f}"
+                                         for start, took in sorted(timeline))
                     requests = max(1.0, r["per_s"] * args.seconds)
                     server_ms = 1000 * (cpu_seconds(pids) - cpu_before[0]) / requests
                     pg_ms = 1000 * (cpu_seconds(backends) - cpu_before[1]) / requests
                     follower_ms = 1000 * (cpu_seconds(follower) - cpu_before[2]) / requests
+                    steal = 100 * (steal_seconds() - cpu_before[3]) / (
+                        args.seconds * (os.cpu_count() or 1))
                     print(f"{kind:<9}{label:<22}{r['per_s']:>8.1f}{r['p50_ms']:>9.1f}"
                           f"{r['p99_ms']:>9.1f}{r['errors']:>8.0f}{server_ms:>19.1f}"
-                          f"{follower_ms if follower else float('nan'):>19.1f}{pg_ms:>15.1f}",
+                          f"{follower_ms if follower else float('nan'):>19.1f}{pg_ms:>15.1f}"
+                          f"{steal:>9.1f}",
                           flush=True)
+            if args.timeline:
+                args.timeline.write_text("kind,load,start_s,latency_ms\n"
+                                         + "\n".join(timeline_rows) + "\n")
         finally:
             server.terminate()
             server.wait(timeout=30)

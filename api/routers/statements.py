@@ -11,11 +11,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.access import PersonRead, PersonReadDep
-from api.deps import ContainerDep, Reader, ReadPosition
+from api.access import PersonRead, person_read_by
+from api.deps import (
+    WAIT_SECONDS_DEFAULT,
+    ContainerDep,
+    MinPosition,
+    ReadPosition,
+    WaitSeconds,
+    container_of,
+    reached_position,
+)
 from api.errors import problem_responses
 from api.statement_html import render_html
 from api.statement_schemas import InsuranceSummaryView, StatementView, VerificationView
@@ -33,6 +41,9 @@ public_router = APIRouter(tags=["statements"])
 
 IdNumberPath = Annotated[str, Path(max_length=32, description="Resident ID number.")]
 YearPath = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX, description="The statement's year.")]
+# The teller's read of a statement: who, may they (`read`), and why, in one dependency; the
+# route reads the position in its own thread (api/deps.py reached_position).
+StatementRead = Annotated[PersonRead, Depends(person_read_by("read"))]
 PDF_MEDIA_TYPE = "application/pdf"
 PERSON_RESPONSES = problem_responses(400, 401, 403, 404, 422, 503)
 
@@ -58,9 +69,10 @@ def public_base_url(container: Container, request: Request) -> str:
     return container.settings.public_url or str(request.base_url)
 
 
-def _issue(container: Container, id_number: str, year: int, position: int,
-           access: PersonRead) -> IssuedStatement:
+def _issue(container: Container, id_number: str, year: int, access: PersonRead,
+           min_position: int | None, wait_seconds: float) -> IssuedStatement:
     queries = statement_queries(container)
+    position = reached_position(container, min_position, wait_seconds)
     person_id = queries.person_id_of(id_number)
     found = queries.issue(person_id, check_year(year), position)
     registration = found.statement.registration
@@ -70,12 +82,13 @@ def _issue(container: Container, id_number: str, year: int, position: int,
 
 @router.get("/persons/{id_number}/statements/{year}.pdf", response_class=Response,
             responses={**PERSON_RESPONSES, 200: {"content": {PDF_MEDIA_TYPE: {}}}})
-def statement_pdf(id_number: IdNumberPath, year: YearPath, request: Request, principal: Reader,
-                  access: PersonReadDep, container: ContainerDep,
-                  position: ReadPosition) -> Response:
+def statement_pdf(id_number: IdNumberPath, year: YearPath, request: Request,
+                  access: StatementRead, min_position: MinPosition = None,
+                  wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> Response:
     """The statement as a one-page A4 PDF in Simplified Chinese with its verification code and
     a QR code of the verification URL."""
-    found = _issue(container, id_number, year, position, access)
+    container = container_of(request)
+    found = _issue(container, id_number, year, access, min_position, wait_seconds)
     statement = found.statement if access.clear else masked(found.statement)
     pdf = render_pdf(statement, found.content_hash, found.verification_code,
                      found.verify_url(public_base_url(container, request)))
@@ -86,11 +99,12 @@ def statement_pdf(id_number: IdNumberPath, year: YearPath, request: Request, pri
 
 @router.get("/persons/{id_number}/statements/{year}.html", response_class=HTMLResponse,
             responses=PERSON_RESPONSES)
-def statement_html(id_number: IdNumberPath, year: YearPath, request: Request, principal: Reader,
-                   access: PersonReadDep, container: ContainerDep,
-                   position: ReadPosition) -> HTMLResponse:
+def statement_html(id_number: IdNumberPath, year: YearPath, request: Request,
+                   access: StatementRead, min_position: MinPosition = None,
+                   wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> HTMLResponse:
     """The statement as an HTML page; every figure links to the trace of its events."""
-    found = _issue(container, id_number, year, position, access)
+    container = container_of(request)
+    found = _issue(container, id_number, year, access, min_position, wait_seconds)
     statement = found.statement if access.clear else masked(found.statement)
     page = render_html(statement, found.content_hash, found.verification_code,
                        found.verify_url(public_base_url(container, request)),
@@ -100,15 +114,16 @@ def statement_html(id_number: IdNumberPath, year: YearPath, request: Request, pr
 
 @router.get("/persons/{id_number}/statements/{year}", response_model=StatementView,
             responses=PERSON_RESPONSES)
-def statement_json(id_number: IdNumberPath, year: YearPath, request: Request, principal: Reader,
-                   access: PersonReadDep, container: ContainerDep,
-                   position: ReadPosition) -> Response:
+def statement_json(id_number: IdNumberPath, year: YearPath, request: Request,
+                   access: StatementRead, min_position: MinPosition = None,
+                   wait_seconds: WaitSeconds = WAIT_SECONDS_DEFAULT) -> Response:
     """The statement of a year as known at the read models' position: registration and
     employers, per insurance each month's base and amounts (paid, arrears), the personal
     account (opening, credits, back-pay, interest and its rate, closing), benefits; each figure
     with the log positions of its events. `content_hash` is the sha256 of `statement` as
     written here (keys sorted, no spaces) when not masked."""
-    found = _issue(container, id_number, year, position, access)
+    container = container_of(request)
+    found = _issue(container, id_number, year, access, min_position, wait_seconds)
     statement = found.canonical if access.clear else canonical_json(masked(found.statement))
     verify_url = found.verify_url(public_base_url(container, request))
     # Written by hand around the canonical bytes: re-serialising through the response model

@@ -67,8 +67,12 @@ def test_the_statement_as_json_html_and_pdf(client: TestClient) -> None:
 def test_who_may_read_a_statement(client: TestClient) -> None:
     region, position = a_paid_year(client)
     url = f"/v1/persons/{region.id_numbers[0]}/statements/2023"
-    problem(client.get(url), 401, "token_missing")
-    problem(client.get(url, headers=auth(client, "insured1", "insured")), 403, "role_forbidden")
+    insured = auth(client, "insured1", "insured")
+    for suffix in ("", ".pdf", ".html"):  # all three authenticate in one dependency
+        problem(client.get(url + suffix), 401, "token_missing")
+        problem(client.get(url + suffix, headers={"Authorization": "Bearer nonsense"}), 401,
+                "token_invalid")
+        problem(client.get(url + suffix, headers=insured), 403, "role_forbidden")
     auditor = auth(client, "auditor1", "auditor")
     problem(client.get(url, headers={"Authorization": auditor["Authorization"]}), 400,
             "access_reason_missing", "X-Access-Reason")

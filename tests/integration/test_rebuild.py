@@ -4,6 +4,7 @@ ran between."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given
@@ -18,6 +19,7 @@ from infra.interest_service import credit_interest
 from infra.settings import Settings
 from tests.helpers import (
     SeededRegion,
+    cli,
     fresh_container,
     journal_sums,
     read_model_rows,
@@ -113,3 +115,34 @@ def test_any_command_sequence_rebuilds_to_the_incremental_read_models(
         settings: Settings, steps: list[tuple[Any, ...]]) -> None:
     with fresh_container(settings) as container:
         check_rebuild_equals_incremental(container, steps)
+
+
+def test_clustering_rewrites_the_person_tables_in_person_order_and_changes_no_row(
+        settings: Settings) -> None:
+    """`shebao projections cluster`: on PostgreSQL the tables read person by person are
+    rewritten in the order of their person index (the index is marked clustered) with the same
+    rows, and the read models follow on afterwards; on SQLite it says there is nothing to do."""
+    with fresh_container(settings) as container:
+        region = seed_region(container)
+        for step in FIXED_SCENARIO:
+            run(container, region, step)
+        container.runner.catch_up()
+        before = read_model_rows(container)
+        run_cli = cli(replace(settings, region_code=container.settings.region_code))
+        output = run_cli("projections", "cluster")
+        if settings.pg_dsn:
+            assert "3 table(s) clustered" in output
+            clustered = {str(row[0]) for row in container.views.query(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+                " WHERE i.indisclustered AND c.relnamespace = current_schema()::regnamespace")}
+            assert clustered == {"person_facts", "contribution_history",
+                                 "person_account_entries"}
+        else:
+            assert "nothing to cluster" in output
+        assert read_model_rows(container) == before
+        container.ledger.post_contribution(region.id_numbers[0], region.employer_code,
+                                           "2023-03", None)
+        container.runner.catch_up()
+        assert len(read_model_rows(container)["contribution_history"]) == len(
+            before["contribution_history"]) + 1
+        run_cli("projections", "cluster", "no_such_projection", code=2)
