@@ -9,9 +9,11 @@ import csv
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from domain.access_record import AccessRecord
 from domain.errors import ValidationFailed
 from domain.identity import mask_id_number
 from infra.access_log import AccessRequest, PersonRef
@@ -58,6 +60,11 @@ def test_a_read_is_recorded_with_who_what_why_and_no_clear_personal_data(
     assert topic.endswith("AccessRecord.Recorded")
     assert number.encode() not in state and "欧阳娜娜".encode() not in state
     assert "欧阳娜娜".encode("unicode_escape") not in state
+    # appended by the store, not the library's save: still an aggregate the library reads back
+    stored = container.store.app.repository.get(UUID(entry["record_id"]))
+    assert isinstance(stored, AccessRecord) and stored.version == 1
+    assert (stored.username, stored.reason_code, stored.person_id) == (
+        "teller1", "complaint", region.person_ids[0])
 
 
 def test_the_log_is_found_by_person_id_or_number_user_and_day(container: Container) -> None:
