@@ -207,12 +207,7 @@ def projections_rebuild(
 ) -> None:
     """Drop read models and rebuild them from the first event."""
     with container_of(ctx) as c:
-        known = [p.name for p in c.runner.projections]
-        unknown = sorted(set(names or []) - set(known))
-        if unknown:
-            console.print(f"[red]unknown projection(s) {', '.join(unknown)}[/red]; "
-                          f"known: {', '.join(known)}")
-            raise typer.Exit(2)
+        check_projection_names(c, names)
         run_catch_up(c, rebuild_names=names or [])
 
 
@@ -226,12 +221,7 @@ def projections_cluster(
     few pages instead of one per row. Read models stop following meanwhile (minutes on a large
     region): run it in a quiet hour, after a load or a rebuild. Nothing to do on SQLite."""
     with container_of(ctx) as c:
-        known = [p.name for p in c.runner.projections]
-        unknown = sorted(set(names or []) - set(known))
-        if unknown:
-            console.print(f"[red]unknown projection(s) {', '.join(unknown)}[/red]; "
-                          f"known: {', '.join(known)}")
-            raise typer.Exit(2)
+        check_projection_names(c, names)
         if c.views.dialect != "postgres":
             out.print("SQLite: nothing to cluster (the read models are read from the local "
                       "file through the operating system's cache)")
@@ -243,6 +233,18 @@ def projections_cluster(
 
             rewritten = c.runner.cluster(names or [], done=done)
         out.print(f"{len(rewritten)} table(s) clustered")
+
+
+def check_projection_names(c: object, names: list[str] | None) -> None:
+    """Exit 2 naming the unknown projections and the known ones."""
+    from infra.bootstrap import Container
+
+    assert isinstance(c, Container)
+    try:
+        c.runner.selected(names or [])
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
 
 
 def run_catch_up(c: object, rebuild_names: list[str] | None) -> None:

@@ -148,14 +148,18 @@ class ProjectionRunner:
 
     # -- catch-up -----------------------------------------------------------------------------
 
-    def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
-        selected = [p for p in self.projections if not names or p.name in names]
+    def selected(self, names: Sequence[str]) -> list[Projection]:
+        """The projections of these names (all when none), or ValueError naming the unknown."""
         unknown = set(names) - {p.name for p in self.projections}
         if unknown:
             raise ValueError(
                 f"unknown projection(s): {', '.join(sorted(unknown))}; known: "
                 + ", ".join(p.name for p in self.projections)
             )
+        return [p for p in self.projections if not names or p.name in names]
+
+    def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
+        selected = self.selected(names)
         with self._catch_up_lock, self.lock.held():
             for p in selected:
                 self._reset(p, with_indexes=False)
@@ -174,13 +178,7 @@ class ProjectionRunner:
         again, so run it again after a year's load. `done(table, seconds)` after each table.
         Returns the tables rewritten; none on SQLite, whose file is read through the
         operating system's cache page by page and has nothing alike."""
-        selected = [p for p in self.projections if not names or p.name in names]
-        unknown = set(names) - {p.name for p in self.projections}
-        if unknown:
-            raise ValueError(
-                f"unknown projection(s): {', '.join(sorted(unknown))}; known: "
-                + ", ".join(p.name for p in self.projections)
-            )
+        selected = self.selected(names)
         if self.views.dialect != "postgres":
             return []
         rewritten = []

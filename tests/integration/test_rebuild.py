@@ -145,4 +145,6 @@ def test_clustering_rewrites_the_person_tables_in_person_order_and_changes_no_ro
         container.runner.catch_up()
         assert len(read_model_rows(container)["contribution_history"]) == len(
             before["contribution_history"]) + 1
-        run_cli("projections", "cluster", "no_such_projection", code=2)
+        refused = run_cli("projections", "cluster", "no_such_projection", code=2)
+        assert "unknown projection(s): no_such_projection; known: " in refused
+        assert "unknown projection(s): nope" in run_cli("projections", "rebuild", "nope", code=2)
