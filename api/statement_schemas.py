@@ -167,6 +167,19 @@ class BenefitReceivedView(BaseModel):
         "3."))
 
 
+class OtherBenefitReceivedView(BaseModel):
+    insurance: str = Field(description="210, 310, 410 or 510 (AAE140).")
+    kind: str = Field(description="The benefit kind's code (benefit_kinds.toml), e.g. "
+                                  "unemployment_benefit (失业保险金).")
+    payments: int = Field(description="Payments for the year's months, as known at the "
+                                      "statement's position.")
+    months: int = Field(description="Distinct months they are for (by the month paid for).")
+    first_period: str
+    last_period: str
+    total_fen: int
+    trace: TraceView
+
+
 class StatementContentView(BaseModel):
     format_version: int
     region_code: str
@@ -186,6 +199,9 @@ class StatementContentView(BaseModel):
     transfers: list[TransferLineView] | None = Field(default=None, description=(
         "转移接续: transfers between pooling regions completed in the year; absent before "
         "format 3."))
+    other_benefits: list[OtherBenefitReceivedView] | None = Field(default=None, description=(
+        "失业、医疗、工伤、生育待遇 received for the year's months, per insurance and benefit "
+        "kind, from the paying systems' payment details; absent before format 4."))
 
 
 class StatementView(BaseModel):

@@ -11,10 +11,11 @@ months actual, moved in and out by transfers, deemed (视同缴费) and in total
 personal account (opening balance, credits, back-pay, reversals, transfers, interest and its
 rate, the account part of the pensions paid, closing balance); benefits awarded and received
 (享受待遇情况: the year's months paid and their parts, and the year's pension adjustment); the
-transfers of the pension relationship between pooling regions (转移接续) completed in the
-year. Every figure keeps the log positions of the events behind it (`Trace`) and the ledger
-days they were recorded on, which is what a trace of the account (GET /v1/trace) is asked
-for.
+benefits of the other insurances received in the year (失业、医疗、工伤、生育待遇, as the paying
+systems' payment details recorded them); the transfers of the pension relationship between
+pooling regions (转移接续) completed in the year. Every figure keeps the log positions of the
+events behind it (`Trace`) and the ledger days they were recorded on, which is what a trace of
+the account (GET /v1/trace) is asked for.
 
 Money is integer fen; the canonical form is JSON with sorted keys (`canonical_json`), and its
 sha256 is the content hash.
@@ -25,8 +26,9 @@ pension months (`pension_months`), and the benefits received (`benefits_received
 account's `pension_paid`). Format 3 added the months moved by transfers between pooling
 regions (`pension_months`: `transferred_in_months`, `transferred_out_months`,
 `counted_months`, and `total_months` counting them), the year's transfers (`transfers`) and
-the year's pension adjustment (`benefits_received[*].adjustment`). Formats 1 and 2 are still
-built for codes issued in them — without what later formats added, exactly as they were — so
+the year's pension adjustment (`benefits_received[*].adjustment`). Format 4 added the
+benefits of the other insurances received in the year (`other_benefits`). Formats 1 to 3 are
+still built for codes issued in them — without what later formats added, exactly as they were — so
 that every statement ever issued keeps verifying (docs/decisions/0010)."""
 
 from __future__ import annotations
@@ -47,18 +49,23 @@ from domain.periods import Period
 from domain.policy import PENSION, PolicyTables
 from domain.transfer import IN, OUT, expand_segments, months_after_transfers
 
-FORMAT_VERSION = 3  # what is issued now
-FORMAT_VERSIONS = (1, 2, 3)  # what can still be built (for verification): see the module's doc
+FORMAT_VERSION = 4  # what is issued now
+FORMAT_VERSIONS = (1, 2, 3, 4)  # what can still be built (for verification): see the module's doc
+Paths = tuple[tuple[str, ...], ...]
 # Absent from format 1 ("*": in every item of a list).
-FORMAT_2_FIELDS = (("registration", "died_on"), ("pension_months",), ("benefits_received",),
-                   ("accounts", "*", "pension_paid"))
+FORMAT_2_FIELDS: Paths = (("registration", "died_on"), ("pension_months",),
+                          ("benefits_received",), ("accounts", "*", "pension_paid"))
 # Absent from formats 1 and 2.
-FORMAT_3_FIELDS = (("pension_months", "transferred_in_months"),
-                   ("pension_months", "transferred_in_trace"),
-                   ("pension_months", "transferred_out_months"),
-                   ("pension_months", "transferred_out_trace"),
-                   ("pension_months", "counted_months"), ("transfers",),
-                   ("benefits_received", "*", "adjustment"))
+FORMAT_3_FIELDS: Paths = (("pension_months", "transferred_in_months"),
+                          ("pension_months", "transferred_in_trace"),
+                          ("pension_months", "transferred_out_months"),
+                          ("pension_months", "transferred_out_trace"),
+                          ("pension_months", "counted_months"), ("transfers",),
+                          ("benefits_received", "*", "adjustment"))
+# Absent from formats 1 to 3.
+FORMAT_4_FIELDS: Paths = (("other_benefits",),)
+# The fields each format added: a statement of an older format is written without them.
+FIELDS_ADDED_IN = {2: FORMAT_2_FIELDS, 3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}
 MONTHS_PER_YEAR = 12
 
 # Status of the person (参保状态, AAC008/AAC031) at the end of the year or at P, if earlier.
@@ -121,6 +128,19 @@ class AccountRow:
     day: str
 
 
+@dataclass(frozen=True, slots=True)
+class BenefitPaymentRow:
+    """A row of `benefit_payments` (projections/benefit_payments.py): one benefit of 210, 310,
+    410 or 510 paid by another system, as its payment details recorded it."""
+
+    insurance: str
+    kind: str  # a code of the benefit kinds' catalogue (benefit_kinds.toml)
+    period: str  # the month it is for
+    amount_fen: int
+    position: int
+    day: str
+
+
 @dataclass(frozen=True)
 class StatementInputs:
     region_code: str
@@ -133,6 +153,8 @@ class StatementInputs:
     employers: Mapping[str, Sequence[Fact]]  # by credit code
     history: Sequence[HistoryRow]  # the person's months up to the end of the year
     accounts: Sequence[AccountRow]  # the person's account entries up to the end of the year
+    # the person's benefit payments of 210/310/410/510 for months up to the end of the year
+    benefit_payments: Sequence[BenefitPaymentRow] = ()
 
 
 # -- the statement --------------------------------------------------------------------------
@@ -328,6 +350,24 @@ class BenefitReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherBenefitReceived:
+    """享受待遇情况 of an insurance other than the pension (format 4): one benefit kind's
+    payments for the months of the statement's year (by the month paid for, whenever paid, as
+    known at P) — 失业保险金, 工伤 or 生育 benefits, medical settlements — as the paying system's
+    payment details recorded them (BenefitPayment.Paid). `payments` may exceed `months`: a
+    medical settlement or a lump sum is a payment of its own."""
+
+    insurance: str  # 210, 310, 410 or 510
+    kind: str  # the benefit kind's code (benefit_kinds.toml); its Chinese name is a label
+    payments: int
+    months: int  # distinct months paid for
+    first_period: str
+    last_period: str
+    total_fen: int
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     format_version: int
     region_code: str
@@ -342,6 +382,7 @@ class Statement:
     benefits: tuple[Benefit, ...]
     benefits_received: tuple[BenefitReceived, ...] | None  # None in format 1 only
     transfers: tuple[TransferLine, ...] | None = None  # None before format 3
+    other_benefits: tuple[OtherBenefitReceived, ...] | None = None  # None before format 4
 
     def insurance(self, code: str) -> InsuranceRecord | None:
         return next((r for r in self.insurances if r.insurance == code), None)
@@ -356,12 +397,12 @@ def canonical_json(statement: Statement) -> bytes:
     declared order whatever the options, hence the round trip through plain values.) A
     statement of an older format is written without the fields later formats added."""
     plain = orjson.loads(orjson.dumps(statement))
-    if statement.format_version < 3:
-        for path in FORMAT_3_FIELDS:
-            _drop(plain, path)
-    if statement.format_version < 2:
-        for path in FORMAT_2_FIELDS:
-            _drop(plain, path)
+    # Newest first: a later format's field may sit inside an earlier one's (format 3's
+    # `pension_months.counted_months` inside format 2's `pension_months`).
+    for added_in, paths in sorted(FIELDS_ADDED_IN.items(), reverse=True):
+        if statement.format_version < added_in:
+            for path in paths:
+                _drop(plain, path)
     return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
 
 
@@ -461,6 +502,8 @@ def build_statement(inputs: StatementInputs, policy: PolicyTables,
         benefits_received=(_benefits_received(facts, year, format_version)
                            if format_version >= 2 else None),
         transfers=_transfers(facts, year) if format_version >= 3 else None,
+        other_benefits=(_other_benefits(inputs.benefit_payments, at, year)
+                        if format_version >= 4 else None),
     )
 
 
@@ -916,3 +959,22 @@ def _adjustments(facts: Sequence[Fact], year: int) -> dict[str, BenefitAdjustmen
             arrears_months=len(f.data["arrears_periods"]),
             arrears_fen=int(f.data["arrears_fen"]), trace=trace_of([(f.position, f.day)]))
     return found
+
+
+def _other_benefits(rows: Iterable[BenefitPaymentRow], at: int, year: int
+                    ) -> tuple[OtherBenefitReceived, ...]:
+    """Per insurance and benefit kind, the payments for the year's months known at `at`."""
+    prefix = f"{year:04d}-"
+    by_kind: dict[tuple[str, str], list[BenefitPaymentRow]] = {}
+    for row in rows:
+        if row.position <= at and row.period.startswith(prefix):
+            by_kind.setdefault((row.insurance, row.kind), []).append(row)
+    received = []
+    for (insurance, kind), payments in sorted(by_kind.items()):
+        periods = sorted({row.period for row in payments})
+        received.append(OtherBenefitReceived(
+            insurance=insurance, kind=kind, payments=len(payments), months=len(periods),
+            first_period=periods[0], last_period=periods[-1],
+            total_fen=sum(row.amount_fen for row in payments),
+            trace=trace_of([(row.position, row.day) for row in payments])))
+    return tuple(received)

@@ -1,7 +1,8 @@
 """The verification code (校验码) printed on a personal rights statement: short enough to type,
 and enough for anyone to have the bureau confirm the statement without storing it.
 
-It packs 100 bits — the statement's format version (2; domain/statement.py), year − 1970 (7),
+It packs 100 bits — the statement's format version (2 bits: formats 1, 2 and 3 as themselves,
+format 4 as 0; domain/statement.py), year − 1970 (7),
 the log position the statement was issued at (36), the person's key (27,
 projections/person_facts.py `person_key`) and the first 28 bits of the statement's content
 hash — into 20 characters of Crockford's base32 (no I, L, O, U),
@@ -24,6 +25,12 @@ _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 # Crockford's decoding of look-alikes: what a reader types for 1 and 0.
 _LOOK_ALIKES = {"I": "1", "L": "1", "O": "0"}
 VERSION_BITS = 2
+# The format in the code's 2 bits: 1-3 as themselves; 0, unused by the first three, names format
+# 4. A format 5 needs a new layout (e.g. a longer code) — every code printed so far must still
+# parse as it did.
+VERSION_OF_FORMAT = {1: 1, 2: 2, 3: 3, 4: 0}
+FORMAT_OF_VERSION = {bits: format_version for format_version, bits in VERSION_OF_FORMAT.items()}
+assert set(VERSION_OF_FORMAT) == set(FORMAT_VERSIONS), "a format the code cannot name"
 YEAR_BASE = 1970
 YEAR_BITS = 7
 POSITION_BITS = 36
@@ -53,8 +60,8 @@ class VerificationCode:
         assert 0 <= self.position <= POSITION_MAX, self.position
         assert 0 <= self.person_key < 1 << PERSON_KEY_BITS, self.person_key
         assert 0 <= self.hash_prefix < 1 << HASH_PREFIX_BITS, self.hash_prefix
-        assert 0 <= self.format_version < 1 << VERSION_BITS, self.format_version
-        value = self.format_version
+        value = VERSION_OF_FORMAT[self.format_version]
+        assert 0 <= value < 1 << VERSION_BITS, self.format_version
         for part, bits in ((self.year - YEAR_BASE, YEAR_BITS), (self.position, POSITION_BITS),
                            (self.person_key, PERSON_KEY_BITS),
                            (self.hash_prefix, HASH_PREFIX_BITS)):
@@ -119,7 +126,7 @@ def parse_code(text: str, field: str = "code") -> VerificationCode:
     position = value & POSITION_MAX
     value >>= POSITION_BITS
     year = (value & ((1 << YEAR_BITS) - 1)) + YEAR_BASE
-    version = value >> YEAR_BITS
+    version = FORMAT_OF_VERSION[value >> YEAR_BITS]
     if version not in FORMAT_VERSIONS:
         raise ValidationFailed(
             "verification_code_version",

@@ -18,16 +18,20 @@ from domain.statement import (
     SUSPENDED,
     BenefitAdjustment,
     BenefitReceived,
+    OtherBenefitReceived,
     PensionMonths,
     TransferLine,
 )
 from domain.transfer import IN, OUT
+from infra.benefit_payment_file import benefit_kinds
 from projections.fund_movements import LEDGER_TIMEZONE
 
 TITLE = "社会保险个人权益记录单"
 STATUS_ZH = {CONTRIBUTING: "参保缴费", SUSPENDED: "暂停缴费", RETIRED: "已退休",
              DECEASED: "已故"}
 SEX_ZH = {"M": "男", "F": "女"}
+INSURANCE_SHORT_ZH = {"110": "养老", "210": "失业", "310": "医疗", "410": "工伤", "510": "生育"}
+NO_OTHER_BENEFITS_ZH = "本年度无失业、医疗、工伤、生育保险待遇支付记录。"
 MONTH_STATUS_ZH = {PAID: "已缴", ARREARS: "欠缴"}
 BACKPAID_ZH = "补缴"
 BENEFIT_ZH = {BASIC_PENSION: "基本养老金"}
@@ -133,6 +137,19 @@ def benefit_received_lines(received: BenefitReceived, account_balance_fen: int |
             f"{yuan(received.transitional_fen)} 元，个人账户养老金 "
             f"{yuan(received.account_fen)} 元",
             drawn)
+
+
+def other_benefit_text(received: OtherBenefitReceived) -> str:
+    """One benefit kind of another insurance on one line: the year's payments, the months they
+    are for, and their total."""
+    kinds = benefit_kinds().kinds
+    name = kinds[received.kind].name_zh if received.kind in kinds else received.kind
+    span = (received.first_period if received.first_period == received.last_period
+            else f"{received.first_period} 至 {received.last_period}")
+    count = (f"{received.months} 个月" if received.payments == received.months
+             else f"{received.payments} 笔、{received.months} 个月")
+    return (f"{INSURANCE_SHORT_ZH.get(received.insurance, received.insurance)}保险·{name}："
+            f"本年发放 {count}（{span}），合计 {yuan(received.total_fen)} 元")
 
 
 def yuan(fen: int) -> str:

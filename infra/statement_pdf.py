@@ -1,9 +1,12 @@
-"""The personal rights statement as a one-page A4 PDF in Simplified Chinese, ready to print and
-mail: Chinese text in the CID font STSong-Light (Adobe-GB1, UniGB-UCS2-H; the reader's PDF
-viewer supplies the glyphs, no font file is embedded), figures in Helvetica, the content hash in
-Courier, and a QR code of the verification URL (infra/qr.py).
+"""The personal rights statement as an A4 PDF in Simplified Chinese, ready to print and mail:
+one page, and a continuation page (续页) when a year holds more than one page has room for (a
+part that would reach into the footer is drawn on the next page instead; every page carries the
+footer with the verification code and, when there are two, the page number). Chinese text in
+the CID font STSong-Light (Adobe-GB1, UniGB-UCS2-H; the reader's PDF viewer supplies the
+glyphs, no font file is embedded), figures in Helvetica, the content hash in Courier, and a QR
+code of the verification URL (infra/qr.py).
 
-Speed (the yearly mailing renders 300,000): the page is written as PDF operators — three text
+Speed (the yearly mailing renders 300,000): a page is written as PDF operators — three text
 objects, one per font at size 1, each string placed and scaled by its text matrix; the lines
 and the QR code as paths — and the file by infra/pdf_page.py. reportlab measures and encodes
 the text (its CID font metrics) and encodes the QR symbol; drawing through its canvas, which
@@ -12,8 +15,9 @@ much. The encoded form and width of the fixed labels are computed once per proce
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -29,13 +33,14 @@ from infra.pdf_page import (
     PAGE_HEIGHT,
     PAGE_WIDTH,
     register_fonts,
-    write_page,
+    write_pages,
 )
 from infra.qr import qr_modules
 from infra.statement_labels import (
     ACCOUNT_FIGURES,
     ACCOUNT_FIGURES_IF_NOT_ZERO,
     BACKPAID_ZH,
+    INSURANCE_SHORT_ZH,
     MONTH_STATUS_ZH,
     NOTES,
     SEX_ZH,
@@ -45,12 +50,14 @@ from infra.statement_labels import (
     benefit_name,
     benefit_received_lines,
     cst_time,
+    other_benefit_text,
     pension_months_lines,
     rate_percent,
     transfer_text,
     yuan,
 )
 
+T = TypeVar("T")
 MARGIN = 18 * mm
 LEFT, RIGHT = MARGIN, PAGE_WIDTH - MARGIN
 TOP, BOTTOM = PAGE_HEIGHT - MARGIN, MARGIN
@@ -58,11 +65,11 @@ QR_MODULE_POINTS = 2.2  # a 37-module symbol is 29 mm wide: phones read it at ar
 EMPLOYMENTS_SHOWN_MAX = 3
 BENEFITS_SHOWN_MAX = 3
 TRANSFERS_SHOWN_MAX = 3  # a transfer in a year is rare; more in one year rarer still
+OTHER_BENEFITS_SHOWN_MAX = 6  # benefit kinds of 210-510 in a year; the rest on one line
+PAGES_MAX = 2  # every part has a bounded height: two pages always hold them
 FOOTER_GAP = 10  # points between the body's last baseline and the footer's rule
 LINE_HEIGHT = 13  # of the lines of text under a section
-SECTION_HEIGHT = 20  # a section's title and rule (_section) after a gap of 4
 THIN, THICK = 0.4, 0.8  # line widths
-SHORT_NAMES = {"110": "养老", "210": "失业", "310": "医疗", "410": "工伤", "510": "生育"}
 # The monthly table: (insurance, employer part or not) per column after month and base.
 MONTH_COLUMNS = (("110", True), ("110", False), ("210", True), ("210", False),
                  ("310", True), ("310", False), ("410", True), ("510", True))
@@ -118,6 +125,20 @@ class _Page:
         assert text.isascii() and text.isalnum(), text
         self.mono.append(f"{size:g} 0 0 {size:g} {x:.2f} {y:.2f} Tm ({text}) Tj")
 
+    def mark(self) -> tuple[tuple[int, int, int, int], dict[float, int]]:
+        """Where the drawing is now: `rollback` takes the page back to it."""
+        return ((len(self.cjk), len(self.numbers), len(self.mono), len(self.paths)),
+                {width: len(segments) for width, segments in self.lines.items()})
+
+    def rollback(self, mark: tuple[tuple[int, int, int, int], dict[float, int]]) -> None:
+        (cjk, numbers, mono, paths), lines = mark
+        del self.cjk[cjk:], self.numbers[numbers:], self.mono[mono:], self.paths[paths:]
+        for width in list(self.lines):
+            if width in lines:
+                del self.lines[width][lines[width]:]
+            else:
+                del self.lines[width]
+
     def line(self, x1: float, y1: float, x2: float, y2: float, width: float = THIN) -> None:
         self.lines.setdefault(width, []).append(f"{x1:.2f} {y1:.2f} m {x2:.2f} {y2:.2f} l")
 
@@ -145,19 +166,45 @@ def _aligned(x: float, width: float, align: str) -> float:
     return x
 
 
+Part = Callable[[_Page, Statement, float], float]
+
+
+class _Flow:
+    """The pages of one statement: each part is drawn where the last ended, or at the top of
+    a continuation page when it would reach below `floor` (the lowest baseline allowed above
+    the footer)."""
+
+    def __init__(self, statement: Statement, code: str, floor: float) -> None:
+        self.statement = statement
+        self.code = code
+        self.floor = floor
+        self.pages = [_Page()]
+
+    def place(self, part: Part, y: float) -> float:
+        page = self.pages[-1]
+        mark = page.mark()
+        end = part(page, self.statement, y)
+        if end >= self.floor or len(self.pages) == PAGES_MAX:
+            return end
+        page.rollback(mark)
+        page = _Page()
+        self.pages.append(page)
+        return part(page, self.statement, _continuation_header(page, self.statement, self.code))
+
+
 def render_pdf(statement: Statement, content_hash: str, verification_code: str,
                verify_url: str) -> bytes:
-    page = _Page()
-    y = _header(page, statement)
-    y = _registration(page, statement, y)
-    y = _summary(page, statement, y)
-    y = _months(page, statement, y)
-    y = _accounts(page, statement, y)
-    y = _benefits(page, statement, y)
     modules = qr_modules(verify_url)
-    _transfers(page, statement, y, _footer_top(modules) + FOOTER_GAP)
-    _footer(page, modules, content_hash, verification_code, verify_url)
-    return write_page(page.content(), {
+    flow = _Flow(statement, verification_code, _footer_top(modules) + FOOTER_GAP)
+    y = _header(flow.pages[0], statement)
+    for part in (_registration, _summary, _months, _accounts, _benefits, _other_benefits,
+                 _transfers):
+        y = flow.place(part, y)
+    for number, page in enumerate(flow.pages, 1):
+        _footer(page, modules, content_hash, verification_code, verify_url)
+        if len(flow.pages) > 1:
+            page.text(RIGHT, TOP - 6, f"第 {number} 页 共 {len(flow.pages)} 页", 8, "right")
+    return write_pages([page.content() for page in flow.pages], {
         "Title": f"{TITLE}（{statement.year}年度）",
         "Author": f"社会保险经办机构 {statement.region_code}",
         "Subject": f"content sha256 {content_hash}; verification code {verification_code}",
@@ -173,6 +220,15 @@ def _header(page: _Page, s: Statement) -> float:
     page.text(RIGHT, TOP - 50, f"数据截至：{cst_time(s.as_of)}（记账位置 {s.position}）", 8,
               "right")
     return TOP - 58
+
+
+def _continuation_header(page: _Page, s: Statement, code: str) -> float:
+    """The top of a continuation page: whose statement it is, should the pages come apart."""
+    r = s.registration
+    page.text(PAGE_WIDTH / 2, TOP - 14, f"{TITLE}（{s.year}年度）续页", 12, "centre")
+    page.text(LEFT, TOP - 32, f"姓名：{r.name}  社会保障号码：{r.id_number}", 8)
+    page.text(RIGHT, TOP - 32, f"校验码：{code}", 8, "right")
+    return TOP - 40
 
 
 def _section(page: _Page, y: float, title: str) -> float:
@@ -271,7 +327,7 @@ def _summary(page: _Page, s: Statement, y: float) -> float:
 
 
 MONTH_TABLE_COLUMNS = (("月份", 40), ("缴费基数", 58), *(
-    (f"{SHORT_NAMES[ins]}{'单位' if employer else '个人'}", 50)
+    (f"{INSURANCE_SHORT_ZH[ins]}{'单位' if employer else '个人'}", 50)
     for ins, employer in MONTH_COLUMNS), ("状态", 44))
 MONTH_EDGES = _edges(MONTH_TABLE_COLUMNS)
 
@@ -337,7 +393,8 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
     y = _section(page, y - 4, "五、待遇领取情况")
     if not s.benefits:
         y -= 13
-        page.text(LEFT + 2, y, "无待遇核定记录。", 9)
+        page.text(LEFT + 2, y, "无养老保险待遇核定记录。" if s.other_benefits else
+                  "无待遇核定记录。", 9)
         return y
     for benefit in s.benefits[:BENEFITS_SHOWN_MAX]:
         y -= 13
@@ -356,30 +413,45 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
     return y
 
 
-def _transfers(page: _Page, s: Statement, y: float, floor: float) -> None:
-    """六、转移接续: the year's transfers, as many as the page has room for above the footer
-    (`floor`, the lowest baseline allowed); the rest named in one line that sends the reader to
-    the electronic statement, which has every one (and section 二 the months they moved)."""
+def _other_benefits(page: _Page, s: Statement, y: float) -> float:
+    """The other insurances' benefits of the year (format 4), under section 五: a line per
+    benefit kind, at most OTHER_BENEFITS_SHOWN_MAX (the rest named in one line)."""
+    others = s.other_benefits or ()
+    shown = _capped(others, OTHER_BENEFITS_SHOWN_MAX)
+    for received in shown:
+        y -= LINE_HEIGHT
+        page.text(LEFT + 2, y, other_benefit_text(received), 9)
+    if len(shown) < len(others):
+        y -= LINE_HEIGHT
+        page.text(LEFT + 2, y, f"另有 {len(others) - len(shown)} 项失业、医疗、工伤、生育保险待遇，"
+                               "详见电子记录单", 9)
+    return y
+
+
+def _transfers(page: _Page, s: Statement, y: float) -> float:
+    """六、转移接续: the year's transfers, at most TRANSFERS_SHOWN_MAX lines; the rest named in
+    one line that sends the reader to the electronic statement, which has every one (and
+    section 二 the months they moved)."""
     transfers = s.transfers or ()
     if not transfers:
-        return
-    room = int((y - SECTION_HEIGHT - floor) // LINE_HEIGHT)  # lines under the section's title
-    if room < 1:
-        if y - LINE_HEIGHT >= floor:
-            page.text(LEFT + 2, y - LINE_HEIGHT,
-                      f"本年转移接续 {len(transfers)} 条，详见电子记录单", 9)
-        return
+        return y
     y = _section(page, y - 4, "六、转移接续（金额单位：元）")
-    fits = min(room, TRANSFERS_SHOWN_MAX)
-    shown = transfers if len(transfers) <= fits else transfers[:fits - 1]
+    shown = _capped(transfers, TRANSFERS_SHOWN_MAX)
     for transfer in shown:
         y -= LINE_HEIGHT
         page.text(LEFT + 2, y, _fitted(transfer_text(transfer), transfer_text(
             transfer, with_region_name=False), 9), 9)
     if len(shown) < len(transfers):
-        rest = len(transfers) - len(shown)
-        page.text(LEFT + 2, y - LINE_HEIGHT, (f"另有 {rest} 条转移接续记录" if shown else
-                                              f"本年转移接续 {rest} 条") + "，详见电子记录单", 9)
+        y -= LINE_HEIGHT
+        page.text(LEFT + 2, y, f"另有 {len(transfers) - len(shown)} 条转移接续记录，"
+                               "详见电子记录单", 9)
+    return y
+
+
+def _capped(items: Sequence[T], lines_max: int) -> Sequence[T]:
+    """All of `items` when they fit in `lines_max` lines, else as many as leave a line for
+    "另有 N …"."""
+    return items if len(items) <= lines_max else items[:lines_max - 1]
 
 
 def _fitted(text: str, shorter: str, size: float) -> str:

@@ -25,6 +25,7 @@ from domain.identity import check_id_number, mask_id_number, mask_name
 from domain.policy import PolicyTables
 from domain.statement import (
     AccountRow,
+    BenefitPaymentRow,
     Fact,
     HistoryRow,
     Statement,
@@ -36,6 +37,7 @@ from domain.statement import (
 from domain.verification_code import YEAR_MAX, YEAR_MIN, VerificationCode, issue_code, parse_code
 from infra.store import Store
 from infra.views_db import ViewsDb
+from projections.benefit_payments import TABLE as BENEFIT_PAYMENTS
 from projections.fund_movements import ledger_day
 from projections.person_facts import person_key
 
@@ -169,8 +171,10 @@ class StatementQueries:
         facts: dict[str, list[Fact]] = {p: [] for p in person_ids}
         history: dict[str, list[HistoryRow]] = {p: [] for p in person_ids}
         accounts: dict[str, list[AccountRow]] = {p: [] for p in person_ids}
-        # One round trip for the three tables: (table, person, four texts, position, amount,
-        # recorded time), each table's columns in its own order.
+        benefits: dict[str, list[BenefitPaymentRow]] = {p: [] for p in person_ids}
+        # One round trip for the four tables: (table, person, four texts, position, amount,
+        # recorded time), each table's columns in its own order; benefit payments of the
+        # year's months only (the statement shows no other), with their ledger day.
         for table, person_id, a, b, c, d, pos, amount, recorded_at in self.views.query(
                 "SELECT 'f', person_id, kind, data, source_id, NULL, position,"
                 " CAST(NULL AS BIGINT), recorded_at"
@@ -180,15 +184,22 @@ class StatementQueries:
                 f" WHERE person_id IN ({marks}) AND period <= ? AND position <= ?"
                 " UNION ALL SELECT 'a', person_id, insurance, effective_date, period, kind,"
                 " position, amount_fen, recorded_at FROM person_account_entries"
-                f" WHERE person_id IN ({marks}) AND effective_date <= ? AND position <= ?",
+                f" WHERE person_id IN ({marks}) AND effective_date <= ? AND position <= ?"
+                " UNION ALL SELECT 'b', person_id, insurance, kind, period, day, position,"
+                f" amount_fen, recorded_at FROM {BENEFIT_PAYMENTS}"
+                f" WHERE person_id IN ({marks}) AND period >= ? AND period <= ?"
+                " AND position <= ?",
                 (*person_ids, position, *person_ids, f"{year}-12", position,
-                 *person_ids, f"{year}-12-31", position)):
+                 *person_ids, f"{year}-12-31", position,
+                 *person_ids, f"{year}-01", f"{year}-12", position)):
             if table == "h":
                 history[person_id].append(HistoryRow(a, b, c, orjson.loads(d), int(pos),
                                                      days(recorded_at)))
             elif table == "a":
                 accounts[person_id].append(AccountRow(a, b, c, d, int(amount), int(pos),
                                                       days(recorded_at)))
+            elif table == "b":
+                benefits[person_id].append(BenefitPaymentRow(a, b, c, int(amount), int(pos), d))
             else:
                 facts[person_id].append(Fact(a, orjson.loads(b), int(pos), days(recorded_at),
                                              c))
@@ -199,7 +210,8 @@ class StatementQueries:
             person_id: StatementInputs(
                 region_code=self.region_code, year=year, position=position, as_of=as_of,
                 as_of_day=as_of_day, person_id=person_id, facts=facts[person_id],
-                employers=employers, history=history[person_id], accounts=accounts[person_id])
+                employers=employers, history=history[person_id], accounts=accounts[person_id],
+                benefit_payments=benefits[person_id])
             for person_id in person_ids
         }
 

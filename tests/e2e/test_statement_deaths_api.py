@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routers.access_log import AccessLogPage
 from api.statement_schemas import StatementView
+from domain.statement import FORMAT_VERSION
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.settings import Settings
 from infra.statement_batch import write_statements
@@ -46,7 +47,7 @@ def test_a_deceased_persons_statement_and_the_mailing_in_the_access_log(
     body = ok(client.get(url, headers=teller, params={"min_position": position}))
     StatementView.model_validate(body)
     statement = body["statement"]
-    assert statement["format_version"] == 3
+    assert statement["format_version"] == FORMAT_VERSION
     assert (statement["registration"]["status"], statement["registration"]["died_on"]) == (
         "deceased", "2023-12-02")
     no_trace = {"positions": [], "first_day": None, "last_day": None}

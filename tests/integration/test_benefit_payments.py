@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 
 from domain.errors import Conflict
 from domain.registration import Person
+from domain.verification_code import parse_code
 from infra.annual_report_queries import annual_report
 from infra.benefit_payment_import import BenefitFileRefused, import_benefit_payments
 from infra.bootstrap import Container
 from infra.collection_file import CollectionFileError
+from infra.statement_queries import StatementQueries
 from tests.helpers import journal_sums, make_id_number, read_model_rows, seed_region
 
 TODAY = date(2025, 3, 31)
@@ -99,6 +101,41 @@ def test_an_import_shows_in_the_read_models_and_the_annual_report(
     next_year = {f["insurance"]: f for f in annual_report(container, 2025)["funds"]["insurances"]}
     assert next_year["510"]["expenditure_fen"] == 900_000
     assert next_year["510"]["benefit_recipients"] == 0  # paid in 2025 for a month of 2024
+
+
+def test_the_payments_are_on_the_persons_statement_as_known_at_its_position(
+        container: Container, tmp_path: Path) -> None:
+    """Format 4 of the personal rights statement: the year's benefits of the other insurances
+    (by the month paid for); a statement issued before a later file still verifies."""
+    region = seed_region(container, persons=3)
+    rows = year_rows(region.id_numbers)
+    import_benefit_payments(container, write(tmp_path / "first.csv", rows[:2]), today=TODAY)
+    container.runner.catch_up()
+    queries = StatementQueries(container.views, container.store, container.policy,
+                               container.settings.region_code)
+    person = region.person_ids[0]
+    before = queries.issue(person, 2024, container.runner.position())
+    assert before.statement.other_benefits is not None
+    assert [(o.kind, o.payments, o.total_fen) for o in before.statement.other_benefits] == [
+        ("unemployment_benefit", 1, 185_000)]  # 2024-01; December 2023 is the year before
+    import_benefit_payments(container, write(tmp_path / "rest.csv", rows[2:]), today=TODAY)
+    container.runner.catch_up()
+    after = queries.issue(person, 2024, container.runner.position())
+    assert after.statement.other_benefits is not None
+    assert [(o.insurance, o.kind, o.payments, o.months, o.first_period, o.last_period,
+             o.total_fen) for o in after.statement.other_benefits] == [
+        ("210", "unemployment_benefit", 2, 2, "2024-01", "2024-02", 370_000),
+        ("210", "unemployment_medical_subsidy", 1, 1, "2024-03", "2024-03", 12_050)]
+    assert all(o.trace.positions and o.trace.first_day for o in after.statement.other_benefits)
+    maternity = queries.issue(region.person_ids[1], 2024, container.runner.position())
+    assert maternity.statement.other_benefits is not None
+    assert [o.total_fen for o in maternity.statement.other_benefits] == [900_000]
+    for issued in (before, after):
+        code = parse_code(issued.verification_code)
+        assert code.format_version == 4
+        verified = queries.verify(issued.verification_code, container.runner.position())
+        assert verified.valid and verified.issued is not None
+        assert verified.issued.content_hash == issued.content_hash
 
 
 def test_a_faulty_line_refuses_the_whole_file_and_nothing_is_written(

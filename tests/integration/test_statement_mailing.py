@@ -16,7 +16,7 @@ import pypdf
 import pytest
 
 from domain.errors import NotFound, ValidationFailed
-from domain.statement import CONTRIBUTING, DECEASED, RETIRED, build_statement
+from domain.statement import CONTRIBUTING, DECEASED, FORMAT_VERSION, RETIRED, build_statement
 from domain.verification_code import parse_code
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
@@ -185,7 +185,7 @@ def test_codes_issued_in_format_1_still_verify(container: Container) -> None:
     old = issued(build_statement(inputs, c.policy, 1))
     new = q.issue(person, YEAR, position)
     assert parse_code(old.verification_code).format_version == 1
-    assert parse_code(new.verification_code).format_version == 3  # what is issued now
+    assert parse_code(new.verification_code).format_version == FORMAT_VERSION  # what is issued now
     assert old.content_hash != new.content_hash
     for found in (old, new):
         verified = q.verify(found.verification_code, position)

@@ -8,7 +8,7 @@ year's adjustment; the facts rebuilt from zero give the same statements."""
 from __future__ import annotations
 
 from domain.policy import PENSION
-from domain.statement import build_statement
+from domain.statement import FORMAT_VERSION, build_statement
 from domain.verification_code import parse_code
 from infra.bootstrap import Container
 from infra.pension_service import pension_months
@@ -69,7 +69,8 @@ def test_a_transfer_in_counts_its_months_and_earlier_codes_still_verify(
     position = c.runner.catch_up()
     now = q.issue(person_id, 2025, position)
     statement = now.statement
-    assert parse_code(now.verification_code).format_version == statement.format_version == 3
+    assert (parse_code(now.verification_code).format_version == statement.format_version
+            == FORMAT_VERSION)
     months = statement.pension_months
     assert months is not None
     assert (months.actual_months, months.transferred_in_months, months.transferred_out_months,
