@@ -265,16 +265,26 @@ def a_pensioner_adjusted() -> Any:
 
 def pdf_text_and_gap(statement: Any) -> tuple[str, float]:
     """The page's text, and how far the body's lowest baseline is above the footer's rule (the
-    lowest line drawn, over the verification code and the QR symbol)."""
+    lowest line drawn, over the verification code and the QR symbol): of a one-page PDF."""
+    ((text, gap),) = pages_and_gaps(statement)
+    return text, gap
+
+
+def pages_and_gaps(statement: Any) -> list[tuple[str, float]]:
+    """Per page of the statement's PDF, its text and its body's gap above the footer's rule."""
     pdf = render_pdf(statement, content_hash(statement), "BA00000-0X2ATE2-6A4WAYH", URL)
-    (page,) = pypdf.PdfReader(io.BytesIO(pdf)).pages
-    content = page.get_contents()
-    assert content is not None
-    data = content.get_data().decode("latin-1")
-    rule_y = min(float(m[1]) for m in re.finditer(r"[\d.]+ ([\d.]+) m [\d.]+ [\d.]+ l", data))
-    body_y = min(float(m[1]) for m in re.finditer(r"[\d.]+ 0 0 [\d.]+ [\d.]+ ([\d.]+) Tm", data)
-                 if float(m[1]) > rule_y)
-    return page.extract_text(), body_y - rule_y
+    found = []
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        content = page.get_contents()
+        assert content is not None
+        data = content.get_data().decode("latin-1")
+        rule_y = min(float(m[1])
+                     for m in re.finditer(r"[\d.]+ ([\d.]+) m [\d.]+ [\d.]+ l", data))
+        body_y = min(float(m[1])
+                     for m in re.finditer(r"[\d.]+ 0 0 [\d.]+ [\d.]+ ([\d.]+) Tm", data)
+                     if float(m[1]) > rule_y)
+        found.append((page.extract_text(), body_y - rule_y))
+    return found
 
 
 def test_the_pdf_shows_the_months_moved_and_the_years_transfers_above_the_footer() -> None:
