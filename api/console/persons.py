@@ -39,6 +39,7 @@ from domain.policy import PENSION
 from domain.registration import Person
 from domain.verification_code import YEAR_MAX, YEAR_MIN
 from infra.access_log import PersonRef
+from infra.benefit_payment_queries import person_benefit_payments
 from infra.bootstrap import Container
 from infra.case_queries import person_cases
 from infra.case_service import business_today
@@ -50,6 +51,7 @@ from infra.transfer_queries import person_transfer_list
 
 HISTORY_ROWS_MAX = 600  # 50 years of months: a whole working life on one page
 PAYMENT_ROWS_MAX = 24  # the latest two years of monthly pension payments
+BENEFIT_ROWS_MAX = 24  # the latest benefit payments of 210-510 (the API pages through all)
 TRACE_ROWS_MAX = 1000  # as the API's default; the totals still cover the whole span
 PDF_MEDIA_TYPE = "application/pdf"
 
@@ -161,6 +163,12 @@ def profile(request: Request, id_number: IdNumberPath, staff: Reader) -> Respons
     paid = person_payments(container, person_id, limit=1)
     payments = person_payments(container, person_id, limit=PAYMENT_ROWS_MAX,
                                offset=max(0, paid.months - PAYMENT_ROWS_MAX))
+    # 失业、医疗、工伤、生育待遇: the latest payments, by the month paid for.
+    counted = person_benefit_payments(container, person_id, limit=1)
+    benefits = person_benefit_payments(container, person_id, limit=BENEFIT_ROWS_MAX,
+                                       offset=max(0, counted.payments - BENEFIT_ROWS_MAX))
+    for item in benefits.items:
+        item["insurance_name_zh"] = labels.insurance_name(item["insurance"], container.policy)
     # 转移接续: every transfer in and out (a handful in a working life), newest first.
     transfers = person_transfer_list(container, person_id, business_today())
     page = render(request, staff, "person.html", title="参保人信息",
@@ -170,6 +178,7 @@ def profile(request: Request, id_number: IdNumberPath, staff: Reader) -> Respons
                   balance=balance, history=history, history_max=HISTORY_ROWS_MAX,
                   cases=cases, years=years, reason=_reason_name(container, staff),
                   payments=payments, payment_rows_max=PAYMENT_ROWS_MAX,
+                  benefits=benefits, benefit_rows_max=BENEFIT_ROWS_MAX,
                   transfers=transfers,
                   pension_account=f"personal:{person_id}:{PENSION}",
                   may_trace=staff.may("trace"), labels=labels)

@@ -383,3 +383,31 @@ def test_a_pensioners_profile_shows_the_latest_payments(client: TestClient) -> N
     assert f"共发放 2 个月，合计 {total_fen // 100:,}.{total_fen % 100:02d} 元" in page
     rows = re.findall(r"<tr><td>(2024-0[12])</td>", page)
     assert rows == ["2024-01", "2024-02"]
+
+
+def test_the_profile_shows_the_other_insurances_benefit_payments(client: TestClient,
+                                                                  tmp_path: Path) -> None:
+    from infra.benefit_payment_import import import_benefit_payments
+    from tests.integration.test_benefit_payments import TODAY, write, year_rows
+
+    container = container_of(client)
+    region = seed_region(container, persons=3)
+    number = region.id_numbers[0]
+    teller = signed_in(client, "teller1", "teller")
+    csrf = csrf_of(teller.get("/console/persons").text)
+    teller.post("/console/persons/search", data={
+        "csrf_token": csrf, "id_number": number, "reason": "counter_service"})
+    assert "其他保险待遇支付" not in teller.get(f"/console/persons/{number}").text  # none yet
+
+    import_benefit_payments(container, write(tmp_path / "benefits.csv",
+                                             year_rows(region.id_numbers)), today=TODAY)
+    container.runner.catch_up()
+    page = teller.get(f"/console/persons/{number}").text
+    assert "<h2>其他保险待遇支付</h2>" in page
+    assert "失业、医疗、工伤、生育保险待遇共 4 笔，合计 5,670.50 元" in page
+    table = re.search(r'<table id="person-benefits">.*?</table>', page, re.S)
+    assert table is not None
+    rows = re.findall(r"<tr><td>(\d{4}-\d{2})</td><td>([^<]+)</td><td>([^<]+)</td>"
+                      r'<td class="num">([^<]+)</td>', table.group(0))
+    assert rows[0] == ("2023-12", "失业保险", "失业保险金", "1,850.00")
+    assert rows[-1] == ("2024-03", "失业保险", "医疗补助金", "120.50")
