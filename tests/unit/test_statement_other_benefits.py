@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api.statement_html import render_html
 from api.statement_schemas import StatementContentView
@@ -171,3 +173,25 @@ def test_a_year_too_full_for_one_page_flows_onto_a_continuation_page_with_the_fo
     assert whole.count("五、待遇领取情况") == 1 and whole.count("六、转移接续") == 1
     assert "另有 2 项失业、医疗、工伤、生育保险待遇，详见电子记录单" in whole
     assert first_gap >= 10 and second_gap >= 10, (first_gap, second_gap)
+
+
+KINDS = (("210", "unemployment_benefit"), ("310", "medical_settlement"),
+         ("410", "injury_allowance"), ("510", "maternity_allowance"))
+
+
+@given(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(2022, 2024),
+                          st.integers(1, 12), st.integers(1, 10_000_000)), max_size=40),
+       st.integers(1000, 1040))
+def test_the_other_benefits_hold_every_fen_paid_for_the_year_as_known_at_p(
+        payments: list[tuple[tuple[str, str], int, int, int]], at: int) -> None:
+    rows = [benefit(insurance, kind, f"{year}-{month:02d}", amount_fen, 1000 + i)
+            for i, ((insurance, kind), year, month, amount_fen) in enumerate(payments)]
+    facts, history, accounts = a_paid_year()
+    found = replace(inputs(facts, history, accounts, position=at), benefit_payments=rows)
+    others = build_statement(found, POLICY).other_benefits
+    assert others is not None
+    counted = [r for r in rows if r.position <= at and r.period.startswith("2023-")]
+    assert sum(o.total_fen for o in others) == sum(r.amount_fen for r in counted)
+    assert sorted(p for o in others for p in o.trace.positions) == [r.position for r in counted]
+    assert all(1 <= o.months <= o.payments and o.months <= 12 for o in others)
+    assert len({(o.insurance, o.kind) for o in others}) == len(others)
