@@ -200,12 +200,15 @@ class BulkPoster:
             len(first) == size and self._worker_possible())
         if use_worker:
             self._post_with_worker(first, batches, result, progress, keep_posted)
-            return result
-        offset = 0
-        for batch in itertools.chain([first], batches):
-            self._collect(result, self._post_batch(batch, offset, False, keep_posted),
-                          len(batch), progress)
-            offset += len(batch)
+        else:
+            offset = 0
+            for batch in itertools.chain([first], batches):
+                self._collect(result, self._post_batch(batch, offset, False, keep_posted),
+                              len(batch), progress)
+                offset += len(batch)
+        # A bulk load leaves the events table without statistics (infra/store.py): commands
+        # after it would load each aggregate a thousand times slower.
+        self.store.refresh_statistics()
         return result
 
     def _worker_possible(self) -> bool:

@@ -205,6 +205,7 @@ def pay_pensions(c: Container, period: str, *, today: date | None = None,
     flush()
     if rule.back_pay and certified:
         _pay_back(c, run, meta, certified, drawn, rule.period_days)
+    c.store.refresh_statistics()  # a run appends in bulk too (infra/store.py)
     if progress:
         progress(handled, total)
     return run

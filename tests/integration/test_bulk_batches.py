@@ -121,3 +121,22 @@ def test_the_worker_gives_every_line_the_outcome_one_process_gives(
     assert results[0] == results[1]
     statuses = [status for status, _code in results[0][0]]
     assert statuses.count("posted") == 2 and "duplicate" in statuses
+
+
+def test_a_bulk_post_leaves_the_events_table_with_planner_statistics(
+        container: Container) -> None:
+    """Autovacuum's ANALYZE of the events table is cancelled by every writer's table lock; the
+    bulk path gathers the statistics itself (infra/store.py refresh_statistics), once: fresh
+    statistics are not gathered again."""
+    region = seed_region(container, persons=3)
+    requests = [PostingRequest(number, region.employer_code, f"2023-{m:02d}")
+                for number in region.id_numbers for m in range(1, 7)]
+    assert len(post(container, requests, batch_size=5)) == 18
+    store = container.store
+    if not store.is_postgres:
+        assert store.refresh_statistics() is False  # nothing to do on SQLite
+        return
+    [(tuples,)] = store.select_rows(
+        "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (store.events_table,))
+    assert tuples >= store.max_position() > 0  # analysed: -1 before any statistics
+    assert store.refresh_statistics() is False
