@@ -47,7 +47,7 @@ from infra.policy_loader import default_policy
 from infra.settings import Settings
 from infra.statement_pdf import render_pdf
 from infra.statement_queries import PERSONS_PER_QUERY_MAX, StatementQueries, check_year
-from infra.views_db import ViewsDb
+from infra.views_db import BATCH_SESSION_OPTIONS, ViewsDb
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("person_id", "name_masked", "id_number_masked", "file",
@@ -222,7 +222,7 @@ def _write_range_in_worker(job: _Job) -> tuple[int, int]:
 def _write_range(job: _Job, advance: Callable[[int], None]) -> tuple[int, int]:
     """Write the statements of one range of persons, page by page; returns how many were
     written and how many not (died before the year). `advance` counts persons read."""
-    views = ViewsDb(job.settings)
+    views = ViewsDb(job.settings, BATCH_SESSION_OPTIONS)
     written = not_mailed = 0
     try:
         queries = StatementQueries(views, None, default_policy(), job.settings.region_code)

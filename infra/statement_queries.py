@@ -174,7 +174,10 @@ class StatementQueries:
         benefits: dict[str, list[BenefitPaymentRow]] = {p: [] for p in person_ids}
         # One round trip for the four tables: (table, person, four texts, position, amount,
         # recorded time), each table's columns in its own order; benefit payments of the
-        # year's months only (the statement shows no other), with their ledger day.
+        # year's months only (the statement shows no other), with their ledger day. Their
+        # person ids are also bounded by the first and the last: for a page of 500 persons
+        # (the yearly mailing's, consecutive ids) PostgreSQL estimated the IN list alone at
+        # 16 times the rows and read the whole table (31 ms) instead of its index (0.9 ms).
         for table, person_id, a, b, c, d, pos, amount, recorded_at in self.views.query(
                 "SELECT 'f', person_id, kind, data, source_id, NULL, position,"
                 " CAST(NULL AS BIGINT), recorded_at"
@@ -187,11 +190,12 @@ class StatementQueries:
                 f" WHERE person_id IN ({marks}) AND effective_date <= ? AND position <= ?"
                 " UNION ALL SELECT 'b', person_id, insurance, kind, period, day, position,"
                 f" amount_fen, recorded_at FROM {BENEFIT_PAYMENTS}"
-                f" WHERE person_id IN ({marks}) AND period >= ? AND period <= ?"
-                " AND position <= ?",
+                f" WHERE person_id IN ({marks}) AND person_id >= ? AND person_id <= ?"
+                " AND period >= ? AND period <= ? AND position <= ?",
                 (*person_ids, position, *person_ids, f"{year}-12", position,
                  *person_ids, f"{year}-12-31", position,
-                 *person_ids, f"{year}-01", f"{year}-12", position)):
+                 *person_ids, min(person_ids), max(person_ids), f"{year}-01", f"{year}-12",
+                 position)):
             if table == "h":
                 history[person_id].append(HistoryRow(a, b, c, orjson.loads(d), int(pos),
                                                      days(recorded_at)))
