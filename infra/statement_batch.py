@@ -30,8 +30,11 @@ import csv
 import hashlib
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -213,6 +216,25 @@ _worker_counts: Any = None
 def _init_worker(counts: Any) -> None:
     global _worker_counts
     _worker_counts = counts
+    stop_with_parent()
+
+
+def stop_with_parent() -> None:
+    """End this worker process (SIGTERM) as soon as the process that started it ends. A worker
+    writes a whole range of persons without asking its pool for work, so nothing else would
+    stop it: a mailing killed outright (SIGKILL, a closed terminal) went on writing PDFs in two
+    orphans for minutes. The fork server that forked the worker outlives the mailing (the
+    worker holds its keep-alive pipe), so the parent-death signal would never come; the
+    mailing's end is seen on the sentinel multiprocessing gives the worker of its parent."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
 
 
 def _write_range_in_worker(job: _Job) -> tuple[int, int]:
