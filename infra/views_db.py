@@ -65,20 +65,23 @@ class _PgCursor:
         return row
 
 
+# Every read-model connection runs without JIT: the planner's estimates for our IN lists and
+# joins are several times the rows, so queries crossed the JIT threshold and spent 40-100 ms
+# compiling to save a few (a page of the yearly mailing's inputs: 17 ms to run); the annual
+# report of the 300,000-person region took 5.7-6.8 s with JIT, 3.6-5.3 s without.
+SESSION_OPTIONS = "-c jit=off"
 # For a connection that reads many persons at once in a process of its own (the yearly
-# mailing's workers): no parallel workers and no JIT. A page of 500 persons' statement inputs
-# is estimated at several times its rows, so PostgreSQL planned it as a Parallel Append with
-# two parallel workers and compiled it (JIT 40-100 ms for a 70 ms query), and the Parallel
-# Append read the small `benefit_payments` table by a parallel sequential scan instead of its
-# person index: the database's backends, not the workers, set the batch's pace (measured,
-# 300,000 persons, 283 statements/s). The batch's own processes already use every core.
-BATCH_SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+# mailing's workers): no parallel workers either. A page of 500 persons' statement inputs was
+# planned as a Parallel Append with two parallel workers: the database's backends, not the
+# workers, set the batch's pace (measured, 300,000 persons, ~300 statements/s, 532/s with these
+# options). The batch's own processes already use every core.
+BATCH_SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
 
 
 class ViewsDb:
     def __init__(self, settings: Settings, session_options: str = "") -> None:
-        """`session_options`: PostgreSQL settings of every connection (e.g.
-        BATCH_SESSION_OPTIONS)."""
+        """`session_options`: PostgreSQL settings of every connection besides SESSION_OPTIONS
+        (e.g. BATCH_SESSION_OPTIONS)."""
         self.settings = settings
         self.dialect = "postgres" if settings.pg_dsn else "sqlite"
         self._lock = threading.RLock()  # SQLite: one connection, serialised use
@@ -91,8 +94,8 @@ class ViewsDb:
                 settings.pg_dsn,
                 min_size=1,
                 max_size=8,
-                kwargs={"options": f"-c search_path={settings.pg_schema} {session_options}"
-                                   .strip()},
+                kwargs={"options": f"-c search_path={settings.pg_schema} {SESSION_OPTIONS}"
+                                   f" {session_options}".strip()},
                 open=True,
             )
         else:
