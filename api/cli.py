@@ -27,10 +27,12 @@ projections_app = typer.Typer(no_args_is_help=True, help="Read models: status an
 users_app = typer.Typer(no_args_is_help=True, help="Staff users and their bearer tokens.")
 interest_app = typer.Typer(no_args_is_help=True, help="Personal-account interest (记账利率).")
 import_app = typer.Typer(no_args_is_help=True, help="External files: tax collection detail.")
+store_app = typer.Typer(no_args_is_help=True, help="The event store's maintenance.")
 app.add_typer(projections_app, name="projections")
 app.add_typer(users_app, name="users")
 app.add_typer(interest_app, name="interest")
 app.add_typer(import_app, name="import")
+app.add_typer(store_app, name="store")
 
 console = Console(stderr=True)
 out = Console()
@@ -233,6 +235,31 @@ def projections_cluster(
 
             rewritten = c.runner.cluster(names or [], done=done)
         out.print(f"{len(rewritten)} table(s) clustered")
+
+
+@store_app.command("vacuum")
+def store_vacuum(ctx: typer.Context) -> None:
+    """PostgreSQL: VACUUM (FREEZE, ANALYZE) the events table, which autovacuum never finishes
+    (every writer's table lock cancels it). Writers wait until it is done — minutes on a large
+    region: run it in a quiet hour, e.g. weekly, before PostgreSQL's own anti-wraparound
+    vacuum stops the writers at a time of its choosing. Nothing to do on SQLite."""
+    import time
+
+    with container_of(ctx) as c:
+        if not c.store.is_postgres:
+            out.print("SQLite: nothing to vacuum (deleted space is reused; nothing needs "
+                      "freezing)")
+            return
+        started = time.perf_counter()
+        with progress_bar() as bar:
+            task = bar.add_task("vacuum", total=None)
+
+            def report(scanned: int, blocks: int) -> None:
+                bar.update(task, completed=scanned, total=blocks)
+
+            c.store.vacuum_events(report)
+        out.print(f"{c.store.events_table}: vacuumed, frozen and analysed in "
+                  f"{time.perf_counter() - started:.1f} s")
 
 
 def check_projection_names(c: object, names: list[str] | None) -> None:

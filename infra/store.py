@@ -9,7 +9,8 @@ that follow the log never skip an event (EVENTSOURCING.md §2.3, §4.4)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ SQLITE_LOCK_TIMEOUT_SECONDS = 30
 # minimum) changed since they were last gathered (refresh_statistics).
 STATISTICS_STALE_SHARE = 0.2
 STATISTICS_STALE_ROWS_MIN = 10_000
+VACUUM_PROGRESS_SECONDS = 0.5
 
 
 class LoggedEvent(NamedTuple):
@@ -387,6 +389,39 @@ class Store:
         with self.datastore.get_connection() as conn:
             conn.execute(f"ANALYZE {self._events_table}")
             conn.commit()
+        return True
+
+    def vacuum_events(self, progress: Callable[[int, int], None] | None = None) -> bool:
+        """PostgreSQL: VACUUM (FREEZE, ANALYZE) the events table — the maintenance autovacuum
+        never finishes on it (refresh_statistics); `progress(blocks scanned, blocks)` is called
+        about twice a second from PostgreSQL's progress view. Writers wait until it is done
+        (its lock conflicts with theirs): a quiet hour's job. Whether it ran (not on SQLite,
+        where deleted space is reused and nothing needs freezing)."""
+        if not self.is_postgres:
+            return False
+        import psycopg
+
+        assert self.settings.pg_dsn is not None
+        done = threading.Event()
+        with psycopg.connect(self.settings.pg_dsn, autocommit=True) as conn:
+            pid = conn.info.backend_pid
+
+            def watch() -> None:
+                with psycopg.connect(self.settings.pg_dsn or "", autocommit=True) as spy:
+                    while not done.wait(VACUUM_PROGRESS_SECONDS):
+                        row = spy.execute(
+                            "SELECT heap_blks_scanned, heap_blks_total"
+                            " FROM pg_stat_progress_vacuum WHERE pid = %s", (pid,)).fetchone()
+                        if row and progress:
+                            progress(int(row[0]), int(row[1]))
+
+            watcher = threading.Thread(target=watch, name="vacuum-progress", daemon=True)
+            watcher.start()
+            try:
+                conn.execute(f"VACUUM (FREEZE, ANALYZE) {self._events_table}")
+            finally:
+                done.set()
+                watcher.join()
         return True
 
     # -- raw access for the integrity tools and tests ----------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from infra.bootstrap import Container
 from infra.bulk_posting import BulkPoster, PostingRequest
 from infra.settings import Settings
-from tests.helpers import fresh_container, make_credit_code, make_id_number, seed_region
+from tests.helpers import cli, fresh_container, make_credit_code, make_id_number, seed_region
 
 CONFLICT_CODES = {"month_twice_in_batch", "month_already_posted"}
 
@@ -140,3 +140,27 @@ def test_a_bulk_post_leaves_the_events_table_with_planner_statistics(
         "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (store.events_table,))
     assert tuples >= store.max_position() > 0  # analysed: -1 before any statistics
     assert store.refresh_statistics() is False
+
+
+def test_the_events_table_is_vacuumed_frozen_and_analysed_on_request(
+        container: Container) -> None:
+    """`shebao store vacuum`: the maintenance autovacuum never finishes on the events table."""
+    region = seed_region(container, persons=2)
+    requests = [PostingRequest(number, region.employer_code, "2023-01")
+                for number in region.id_numbers]
+    assert [status for status, _code in post(container, requests, batch_size=5)] == [
+        "posted", "posted"]
+    output = cli(container.settings)("store", "vacuum")
+    store = container.store
+    if not store.is_postgres:
+        assert "SQLite: nothing to vacuum" in output
+        return
+    assert "vacuumed, frozen and analysed" in output
+    # last_vacuum and last_analyze: by hand (autovacuum sets last_autovacuum/-analyze)
+    [(vacuumed, analysed)] = store.select_rows(
+        "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables"
+        " WHERE relid = %s::regclass", (store.events_table,))
+    assert vacuumed and analysed
+    # the store is still written to and read afterwards
+    assert container.ledger.post_contribution(region.id_numbers[0], region.employer_code,
+                                              "2023-02").result
