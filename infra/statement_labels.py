@@ -31,7 +31,6 @@ STATUS_ZH = {CONTRIBUTING: "参保缴费", SUSPENDED: "暂停缴费", RETIRED: "
              DECEASED: "已故"}
 SEX_ZH = {"M": "男", "F": "女"}
 INSURANCE_SHORT_ZH = {"110": "养老", "210": "失业", "310": "医疗", "410": "工伤", "510": "生育"}
-NO_OTHER_BENEFITS_ZH = "本年度无失业、医疗、工伤、生育保险待遇支付记录。"
 MONTH_STATUS_ZH = {PAID: "已缴", ARREARS: "欠缴"}
 BACKPAID_ZH = "补缴"
 BENEFIT_ZH = {BASIC_PENSION: "基本养老金"}

@@ -66,7 +66,7 @@ EMPLOYMENTS_SHOWN_MAX = 3
 BENEFITS_SHOWN_MAX = 3
 TRANSFERS_SHOWN_MAX = 3  # a transfer in a year is rare; more in one year rarer still
 OTHER_BENEFITS_SHOWN_MAX = 6  # benefit kinds of 210-510 in a year; the rest on one line
-PAGES_MAX = 2  # every part has a bounded height: two pages always hold them
+STATEMENT_PAGES_MAX = 2  # every part has a bounded height: two pages always hold them
 FOOTER_GAP = 10  # points between the body's last baseline and the footer's rule
 LINE_HEIGHT = 13  # of the lines of text under a section
 THIN, THICK = 0.4, 0.8  # line widths
@@ -184,7 +184,7 @@ class _Flow:
         page = self.pages[-1]
         mark = page.mark()
         end = part(page, self.statement, y)
-        if end >= self.floor or len(self.pages) == PAGES_MAX:
+        if end >= self.floor or len(self.pages) == STATEMENT_PAGES_MAX:
             return end
         page.rollback(mark)
         page = _Page()
@@ -197,8 +197,7 @@ def render_pdf(statement: Statement, content_hash: str, verification_code: str,
     modules = qr_modules(verify_url)
     flow = _Flow(statement, verification_code, _footer_top(modules) + FOOTER_GAP)
     y = _header(flow.pages[0], statement)
-    for part in (_registration, _summary, _months, _accounts, _benefits, _other_benefits,
-                 _transfers):
+    for part in (_registration, _summary, _months, _accounts, _benefits, _transfers):
         y = flow.place(part, y)
     for number, page in enumerate(flow.pages, 1):
         _footer(page, modules, content_hash, verification_code, verify_url)
@@ -395,7 +394,7 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
         y -= 13
         page.text(LEFT + 2, y, "无养老保险待遇核定记录。" if s.other_benefits else
                   "无待遇核定记录。", 9)
-        return y
+        return _other_benefits(page, s, y)
     for benefit in s.benefits[:BENEFITS_SHOWN_MAX]:
         y -= 13
         page.text(LEFT + 2, y, f"{benefit_name(benefit.kind)}：退休日期 "
@@ -410,12 +409,13 @@ def _benefits(page: _Page, s: Statement, y: float) -> float:
         for line in lines:
             y -= 13
             page.text(LEFT + 2, y, line, 9)
-    return y
+    return _other_benefits(page, s, y)
 
 
 def _other_benefits(page: _Page, s: Statement, y: float) -> float:
-    """The other insurances' benefits of the year (format 4), under section 五: a line per
-    benefit kind, at most OTHER_BENEFITS_SHOWN_MAX (the rest named in one line)."""
+    """The other insurances' benefits of the year (format 4), the end of section 五 (drawn by
+    `_benefits`, so that the section never splits across pages): a line per benefit kind, at
+    most OTHER_BENEFITS_SHOWN_MAX (the rest named in one line)."""
     others = s.other_benefits or ()
     shown = _capped(others, OTHER_BENEFITS_SHOWN_MAX)
     for received in shown:

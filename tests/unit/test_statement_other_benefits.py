@@ -172,6 +172,8 @@ def test_a_year_too_full_for_one_page_flows_onto_a_continuation_page_with_the_fo
     whole = first + second
     assert whole.count("五、待遇领取情况") == 1 and whole.count("六、转移接续") == 1
     assert "另有 2 项失业、医疗、工伤、生育保险待遇，详见电子记录单" in whole
+    five = first if "五、待遇领取情况" in first else second  # the section with its last line
+    assert "另有 2 项失业、医疗、工伤、生育保险待遇" in five
     assert first_gap >= 10 and second_gap >= 10, (first_gap, second_gap)
 
 
